@@ -1,0 +1,278 @@
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+use super::{Field, FormError, field_error, general_error};
+use crate::api::*;
+use crate::error::AppError;
+use crate::offline;
+
+/// Contract number + code, in two steps on one page.
+#[component]
+pub fn CitizenLogin() -> impl IntoView {
+    let request = ServerAction::<RequestCode>::new();
+    let verify = ServerAction::<VerifyCode>::new();
+    view! {
+        <Title text="Entrar"/>
+        <h1>"Entrar a mi cuenta"</h1>
+        <CodeSteps request=request.value() verify=verify.value()
+            step1=move || view! {
+                <ActionForm action=request attr:class="stack" attr:novalidate=true>
+                    <StepOneFields request=request.value()/>
+                </ActionForm>
+            }
+            step2=move |sent: CodeSentView| view! {
+                <ActionForm action=verify attr:class="stack" attr:novalidate=true>
+                    <StepTwoFields sent verify=verify.value()/>
+                </ActionForm>
+            }
+        />
+    }
+}
+
+/// Link another contract to the signed-in account.
+#[component]
+pub fn LinkContract() -> impl IntoView {
+    let request = ServerAction::<LinkRequest>::new();
+    let verify = ServerAction::<LinkVerify>::new();
+    view! {
+        <Title text="Agregar contrato"/>
+        <h1>"Agregar otro contrato"</h1>
+        <p>"Te enviaremos un código al teléfono registrado en ese contrato."</p>
+        <CodeSteps request=request.value() verify=verify.value()
+            step1=move || view! {
+                <ActionForm action=request attr:class="stack" attr:novalidate=true>
+                    <StepOneFields request=request.value()/>
+                </ActionForm>
+            }
+            step2=move |sent: CodeSentView| view! {
+                <ActionForm action=verify attr:class="stack" attr:novalidate=true>
+                    <StepTwoFields sent verify=verify.value()/>
+                </ActionForm>
+            }
+        />
+        <p><a href="/cuenta">"Volver a mi cuenta"</a></p>
+    }
+}
+
+#[component]
+fn CodeSteps<S1, V1, S2, V2>(
+    #[prop(into)] request: Signal<Option<Result<CodeSentView, AppError>>>,
+    #[prop(into)] verify: Signal<Option<Result<(), AppError>>>,
+    step1: S1,
+    step2: S2,
+) -> impl IntoView
+where
+    S1: Fn() -> V1 + Send + Sync + 'static,
+    V1: IntoView + 'static,
+    S2: Fn(CodeSentView) -> V2 + Send + Sync + 'static,
+    V2: IntoView + 'static,
+{
+    let _ = verify;
+    move || match request.get().and_then(|r| r.ok()) {
+        None => step1().into_any(),
+        Some(sent) => step2(sent).into_any(),
+    }
+}
+
+#[component]
+fn StepOneFields(#[prop(into)] request: Signal<Option<Result<CodeSentView, AppError>>>) -> impl IntoView {
+    view! {
+        <FormError error=general_error(request)/>
+        <Field id="contrato" name="contrato" label="Número de contrato"
+            hint="Está en la parte de arriba de tu recibo de agua."
+            inputmode="numeric" autocomplete="username" maxlength="20"
+            error=field_error(request, "contrato")/>
+        <button type="submit" class="primary">"Enviarme un código"</button>
+    }
+}
+
+#[component]
+fn StepTwoFields(sent: CodeSentView, #[prop(into)] verify: Signal<Option<Result<(), AppError>>>) -> impl IntoView {
+    let message = format!(
+        "Te enviamos un código de 6 números al {}. Vence en {} minutos.",
+        sent.destination, sent.minutes
+    );
+    view! {
+        <p class="notice" role="status">{message}</p>
+        <input type="hidden" name="contrato" value=sent.contract.clone()/>
+        <FormError error=general_error(verify)/>
+        <Field id="codigo" name="codigo" label="Código de 6 números"
+            inputmode="numeric" autocomplete="one-time-code" maxlength="6" autofocus=true
+            error=field_error(verify, "codigo")/>
+        <button type="submit" class="primary">"Entrar"</button>
+        <p class="small">"¿No te llegó? Espera un minuto y vuelve a "<a href="">"pedir un código"</a>"."</p>
+    }
+}
+
+/// The citizen dashboard: from the server when online, from IndexedDB when not.
+#[component]
+pub fn CitizenDashboard() -> impl IntoView {
+    let data = Resource::new(|| (), |_| get_dashboard());
+    let online = RwSignal::new(true);
+    Effect::new(move |_| {
+        online.set(offline::is_online());
+        offline::on_connectivity(move |v| online.set(v));
+    });
+    view! {
+        <Title text="Mi cuenta"/>
+        <Suspense fallback=|| view! { <p>"Cargando tu cuenta…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => {
+                        let save = d.clone();
+                        spawn_local(async move {
+                            if offline::is_online() {
+                                offline::save_dashboard(&save).await;
+                            }
+                        });
+                        view! { <DashboardView d online/> }.into_any()
+                    }
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/entrar"/> }.into_any(),
+                    Err(AppError::Offline) => match offline::load_dashboard().await {
+                        Some(d) => {
+                            online.set(false);
+                            view! { <DashboardView d online/> }.into_any()
+                        }
+                        None => view! { <NoSavedData/> }.into_any(),
+                    },
+                    Err(e) => view! { <p role="alert" class="form-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Shown by the service worker for pages it has no copy of while offline.
+#[component]
+pub fn OfflinePage() -> impl IntoView {
+    let saved = LocalResource::new(offline::load_dashboard);
+    let online = RwSignal::new(false);
+    view! {
+        <Title text="Sin conexión"/>
+        <Suspense fallback=|| view! { <h1>"Sin conexión"</h1> }>
+            {move || Suspend::new(async move {
+                match saved.await {
+                    Some(d) => view! { <DashboardView d online/> }.into_any(),
+                    None => view! { <NoSavedData/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NoSavedData() -> impl IntoView {
+    view! {
+        <h1>"Sin conexión"</h1>
+        <p>"No hay datos guardados en este teléfono. Cuando tengas señal, entra a tu cuenta y la guardaremos para consultarla sin conexión."</p>
+        <p><a class="button" href="/cuenta">"Intentar de nuevo"</a></p>
+    }
+}
+
+#[component]
+pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            spawn_local(async move {
+                offline::clear_private().await;
+                let navigate = leptos_router::hooks::use_navigate();
+                navigate("/", Default::default());
+            });
+        }
+    });
+    let switch = ServerAction::<SwitchContract>::new();
+    let fetched = d.fetched_at.clone();
+    let multiple = d.linked.len() > 1;
+    let current = d.contract_id;
+    let linked = d.linked.clone();
+    view! {
+        <Show when=move || !online.get()>
+            <p class="offline-banner" role="status">"Sin conexión · actualizado el " {fetched.clone()}</p>
+        </Show>
+        <h1>"Mi cuenta"</h1>
+        <section class="card" aria-labelledby="h-contrato">
+            <h2 id="h-contrato">"Contrato " <span class="contract-number">{d.number.clone()}</span></h2>
+            <dl class="facts">
+                <dt>"Titular"</dt><dd>{d.titular.clone()}</dd>
+                <dt>"Dirección del servicio"</dt><dd class="service-address">{d.address.clone()}</dd>
+                <dt>"Uso"</dt><dd>{d.use_type.clone()}</dd>
+                <dt>"Estado"</dt><dd>{d.status.clone()}</dd>
+            </dl>
+            {multiple.then(|| view! {
+                <ActionForm action=switch attr:class="inline">
+                    <label for="cambiar-contrato">"Ver otro contrato"</label>
+                    <select id="cambiar-contrato" name="contract_id">
+                        {linked.iter().map(|l| view! {
+                            <option value=l.contract_id.to_string() selected=l.contract_id == current>
+                                {format!("{} · {}", l.number, l.address)}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                    <button type="submit">"Cambiar"</button>
+                </ActionForm>
+            })}
+            <p><a href="/cuenta/agregar">"Agregar otro contrato"</a></p>
+        </section>
+        <section class="card" aria-labelledby="h-saldo">
+            <h2 id="h-saldo">"Saldo"</h2>
+            <p class="balance" class:owes=d.owes>
+                <span class="amount">{d.balance.clone()}</span>
+                " "
+                <span>{if d.owes { "por pagar" } else { "sin adeudo" }}</span>
+            </p>
+        </section>
+        <section class="card" aria-labelledby="h-medidor">
+            <h2 id="h-medidor">"Medidor"</h2>
+            {match d.meter.clone() {
+                Some(m) => view! {
+                    <dl class="facts">
+                        <dt>"Número de serie"</dt><dd class="meter-serial">{m.serial}</dd>
+                        <dt>"Marca y modelo"</dt><dd>{m.make_model}</dd>
+                        <dt>"Diámetro"</dt><dd>{m.diameter}</dd>
+                    </dl>
+                }.into_any(),
+                None => view! { <p>"Tu toma no tiene medidor registrado."</p> }.into_any(),
+            }}
+        </section>
+        <section class="card" aria-labelledby="h-lecturas">
+            <h2 id="h-lecturas">"Últimas lecturas"</h2>
+            <table>
+                <thead><tr><th scope="col">"Fecha"</th><th scope="col">"Lectura"</th><th scope="col">"Tipo"</th></tr></thead>
+                <tbody>
+                    {d.readings.iter().map(|r| view! {
+                        <tr><td>{r.date.clone()}</td><td>{r.value.clone()}</td><td>{r.quality.clone()}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <section class="card" aria-labelledby="h-consumo">
+            <h2 id="h-consumo">"Consumo de los últimos 12 meses"</h2>
+            <table class="consumption">
+                <caption class="visually-hidden">"Metros cúbicos por mes; los meses estimados se marcan."</caption>
+                <thead><tr><th scope="col">"Mes"</th><th scope="col">"Consumo"</th></tr></thead>
+                <tbody>
+                    {d.consumption.iter().map(|p| {
+                        let style = format!("width: {}%", p.bar_pct);
+                        view! {
+                            <tr>
+                                <th scope="row">{p.label.clone()}</th>
+                                <td>
+                                    <span class="bar" style=style aria-hidden="true"></span>
+                                    <span class="m3">{p.m3.clone()}</span>
+                                    {p.estimated.then(|| view! { <span class="tag">" estimado"</span> })}
+                                    {p.flagged.then(|| view! { <span class="tag warn">" en revisión"</span> })}
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+        <ActionForm action=logout>
+            <button type="submit">"Salir"</button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,98 @@
+//! Configuration: defaults, then an optional TOML file (`--config` or `SUPRA_CONFIG`),
+//! then `SUPRA_*` environment variables, then `DATABASE_URL`.
+
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Demo/development: seeds a demo utility on first start, shows `/dev/outbox`,
+    /// logs one-time codes.
+    Development,
+    /// No demo data, no dev pages, secure cookies, a configured secret is required.
+    Production,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub mode: Mode,
+    /// `postgres://…` for PostgreSQL, `sqlite:…` or unset for `./data/supra.db`.
+    pub database_url: Option<String>,
+    /// Address to listen on; defaults to Leptos's `site-addr` (127.0.0.1:3000).
+    pub listen: Option<String>,
+    /// Slug of the tenant served when the Host header matches no tenant hostname.
+    pub tenant: String,
+    /// Hex secret (≥ 32 bytes) keying one-time codes. Required in production.
+    pub secret: Option<String>,
+    /// Contracts in the demo utility seeded on first start (development only).
+    pub demo_contracts: usize,
+    pub demo_seed: u64,
+    /// Password of the seeded staff users (development only).
+    pub demo_password: String,
+    /// Send cookies with `Secure` (defaults to on in production).
+    pub secure_cookies: Option<bool>,
+    /// `json` for one JSON object per log line.
+    pub log_format: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mode: Mode::Development,
+            database_url: None,
+            listen: None,
+            tenant: "cea-qro".into(),
+            secret: None,
+            demo_contracts: 2000,
+            demo_seed: 42,
+            demo_password: "agua-demo-2026".into(),
+            secure_cookies: None,
+            log_format: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut f = Figment::from(Serialized::defaults(Config::default()));
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("SUPRA_CONFIG").map(Into::into));
+        if let Some(path) = file {
+            anyhow::ensure!(path.exists(), "config file {} not found", path.display());
+            f = f.merge(Toml::file(path));
+        }
+        let c: Config = f
+            .merge(Env::prefixed("SUPRA_").ignore(&["config"]))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .extract()?;
+        if c.mode == Mode::Production {
+            anyhow::ensure!(
+                c.secret.as_deref().is_some_and(|s| s.len() >= 64 && hex::decode(s).is_ok()),
+                "production mode needs SUPRA_SECRET: at least 32 random bytes in hex (e.g. `openssl rand -hex 32`)"
+            );
+        }
+        Ok(c)
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies.unwrap_or(self.mode == Mode::Production)
+    }
+
+    /// The code-MAC key: the configured secret, or a random one per process in development.
+    pub fn code_key(&self) -> Vec<u8> {
+        match self.secret.as_deref().and_then(|s| hex::decode(s).ok()) {
+            Some(k) => k,
+            None => {
+                use rand::RngCore;
+                let mut k = vec![0u8; 32];
+                rand::rngs::OsRng.fill_bytes(&mut k);
+                k
+            }
+        }
+    }
+}

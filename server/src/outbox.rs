@@ -1,0 +1,59 @@
+//! The outbox dispatcher: delivers side effects written by transactions, at least
+//! once per row and at most once per `dedupe_key` (the unique key makes enqueueing
+//! idempotent; `outbox_delivered` only marks an undelivered row).
+//!
+//! Channels arrive with the notifications engine (#8). Until then, in development
+//! messages are "delivered" to the dev outbox page and the log; in production they
+//! stay queued (retried every few minutes) — never dropped.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use db::{Db, TenantId, repo};
+
+use crate::config::Mode;
+
+pub async fn run(db: Db, tenants: Vec<TenantId>, mode: Mode, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        for t in &tenants {
+            if let Err(e) = tick(&db, *t, mode).await {
+                tracing::warn!(error = %e, tenant = %t, "outbox tick failed");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Deliver what is due for one tenant. Returns how many rows were handled.
+pub async fn tick(db: &Db, tenant: TenantId, mode: Mode) -> db::Result<usize> {
+    let now = Utc::now();
+    let mut tx = db.read(tenant).await?;
+    let due = repo::outbox_due(&mut tx, now, 100).await?;
+    drop(tx);
+    let n = due.len();
+    for item in due {
+        let mut tx = db.write(tenant).await?;
+        match (item.kind.as_str(), mode) {
+            (k, Mode::Development) if k.starts_with("notify.") => {
+                let text = item.payload.0.get("text").and_then(|v| v.as_str()).unwrap_or("");
+                let to = item.payload.0.get("to_masked").and_then(|v| v.as_str()).unwrap_or("");
+                tracing::info!(kind = %item.kind, to, text, "dev outbox: message delivered to /dev/outbox");
+                repo::outbox_delivered(&mut tx, item.id, now, None).await?;
+            }
+            _ => {
+                repo::outbox_failed(
+                    &mut tx,
+                    item.id,
+                    "no delivery channel configured for this kind yet",
+                    now + chrono::Duration::minutes(5),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(n)
+}
