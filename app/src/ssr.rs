@@ -74,8 +74,16 @@ impl From<auth::AuthError> for AppError {
 }
 
 /// Set the HTTP status for an error result (4xx for bad input, never 500).
+/// Only for server-function calls: a page that calls a server function while
+/// rendering decides its own status (e.g. redirects to sign-in).
 fn fail<T>(e: AppError) -> Result<T, AppError> {
-    if let Some(opts) = use_context::<ResponseOptions>() {
+    let parts = use_context::<axum::http::request::Parts>();
+    let is_api_call = parts.as_ref().is_some_and(|p| p.uri.path().starts_with("/api/"));
+    if let (false, Some(p), AppError::Unauthorized) = (is_api_call, &parts, &e) {
+        // A page rendered for someone not signed in: send them to the right sign-in.
+        redirect(if p.uri.path().starts_with("/personal") { "/personal/entrar" } else { "/entrar" });
+    }
+    if let (true, Some(opts)) = (is_api_call, use_context::<ResponseOptions>()) {
         opts.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST));
     }
     Err(e)

@@ -121,12 +121,16 @@ pub fn CitizenDashboard() -> impl IntoView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => {
-                        let save = d.clone();
-                        spawn_local(async move {
-                            if offline::is_online() {
-                                offline::save_dashboard(&save).await;
-                            }
-                        });
+                        // Keep the latest copy for offline use (browser only).
+                        #[cfg(feature = "hydrate")]
+                        {
+                            let save = d.clone();
+                            spawn_local(async move {
+                                if offline::is_online() {
+                                    offline::save_dashboard(&save).await;
+                                }
+                            });
+                        }
                         view! { <DashboardView d online/> }.into_any()
                     }
                     Err(AppError::Unauthorized) => view! { <Redirect path="/entrar"/> }.into_any(),

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{ConnectOptions, Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Tenant (utility) identifier. Every row of every table carries one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
@@ -103,7 +103,9 @@ impl Db {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             .pragma("cache_size", "-65536")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            .log_slow_statements(log::LevelFilter::Warn, Duration::from_secs(5))
+            .log_statements(log::LevelFilter::Trace);
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(opts.clone())

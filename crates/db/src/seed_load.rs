@@ -335,6 +335,7 @@ async fn batch<'a, T>(
     row: impl Fn(&mut Row<'a>, usize, &'a T),
 ) -> Result<()> {
     let per_stmt = (30_000 / cols.len()).max(1);
+    let sqlite = tx.backend() == crate::Backend::Sqlite;
     for (chunk_no, chunk) in items.chunks(per_stmt).enumerate() {
         let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
         let mut vals: Vec<Val<'a>> = Vec::with_capacity(chunk.len() * cols.len());
@@ -350,8 +351,14 @@ async fn batch<'a, T>(
                 if k > 0 {
                     sql.push(',');
                 }
-                sql.push('$');
-                sql.push_str(&(j * cols.len() + k + 1).to_string());
+                // SQLite resolves named parameters (`$n`) by a linear scan per parameter,
+                // which is quadratic in a 30,000-parameter statement: use `?` there.
+                if sqlite {
+                    sql.push('?');
+                } else {
+                    sql.push('$');
+                    sql.push_str(&(j * cols.len() + k + 1).to_string());
+                }
             }
             sql.push(')');
             vals.extend(r.0);

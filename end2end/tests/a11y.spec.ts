@@ -1,0 +1,139 @@
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { PHONE, citizenContract, open, requestCode, staffSearch, staffSignIn, wrongCode } from './helpers';
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+type AxeResults = Awaited<ReturnType<AxeBuilder['analyze']>>;
+
+function describeViolations(violations: AxeResults['violations']): string {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((n) => {
+          const why = (n.failureSummary ?? '').replace(/\s*\n\s*/g, ' ');
+          return `    - ${n.target.map(String).join(' >>> ')}${why ? `\n      ${why}` : ''}`;
+        })
+        .join('\n');
+      return `  * ${v.id} [${v.impact ?? 'n/a'}]: ${v.help}\n    ${v.helpUrl}\n${nodes}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Run axe (WCAG 2.0/2.1 A and AA) on the current page state. Soft assertion: every
+ * page of a test is checked and all violations are reported together.
+ */
+async function checkA11y(page: Page, label: string): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const v = results.violations;
+  expect
+    .soft(v.length, `axe found ${v.length} violation(s) on ${label} (${page.url()}):\n${describeViolations(v)}`)
+    .toBe(0);
+}
+
+test.describe('citizen pages (phone)', () => {
+  test.use(PHONE);
+
+  test('home, and the "Letra grande" toggle', async ({ page }) => {
+    await open(page, '/');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Tu servicio de agua, en tu teléfono');
+    await checkA11y(page, '/');
+
+    const toggle = page.getByRole('button', { name: 'Letra grande' });
+    const html = page.locator('html');
+    await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+    await expect(html).not.toHaveClass(/(^|\s)letra-grande(\s|$)/);
+
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+    await expect(html).toHaveClass(/(^|\s)letra-grande(\s|$)/);
+    await checkA11y(page, '/ with "Letra grande" on');
+
+    // The preference is remembered on this device.
+    await page.reload();
+    await page.waitForLoadState('networkidle');
+    await expect(html).toHaveClass(/(^|\s)letra-grande(\s|$)/);
+    await expect(toggle).toHaveAttribute('aria-pressed', 'true');
+
+    // And it switches back off.
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-pressed', 'false');
+    await expect(html).not.toHaveClass(/(^|\s)letra-grande(\s|$)/);
+  });
+
+  test('sign-in steps, field errors and the dashboard', async ({ page }) => {
+    const contract = citizenContract();
+
+    await open(page, '/entrar');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Entrar a mi cuenta');
+    await checkA11y(page, '/entrar (step 1)');
+
+    // Step 1 with a field error (bad input does not use up a code).
+    const contrato = page.getByLabel('Número de contrato');
+    await contrato.fill('abc');
+    await page.getByRole('button', { name: 'Enviarme un código' }).click();
+    await expect(page.locator('#contrato-error')).toContainText('solo lleva números');
+    await checkA11y(page, '/entrar (step 1, field error)');
+
+    // Step 2: the code was sent.
+    const code = await requestCode(page, contract);
+    await checkA11y(page, '/entrar (step 2)');
+
+    // Step 2 with a field error (one wrong attempt of three; then the right code).
+    const codigo = page.getByLabel('Código de 6 números');
+    const submit = page.getByRole('button', { name: 'Entrar', exact: true });
+    await codigo.fill(wrongCode(code));
+    await submit.click();
+    await expect(page.locator('#codigo-error')).toContainText('El código no es correcto');
+    await checkA11y(page, '/entrar (step 2, field error)');
+
+    await codigo.fill(code);
+    await submit.click();
+    await page.waitForURL('**/cuenta');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mi cuenta');
+    await expect(page.locator('table.consumption tbody tr').first()).toBeVisible();
+    await checkA11y(page, '/cuenta (signed in, after client-side navigation)');
+
+    // Server-rendered /cuenta too (full page load).
+    await open(page, '/cuenta');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mi cuenta');
+    await checkA11y(page, '/cuenta (signed in, full load)');
+
+    // /sin-conexion with this device's saved dashboard.
+    await open(page, '/sin-conexion');
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    // Give the saved dashboard (IndexedDB) a moment to replace the fallback; its
+    // presence is the citizen spec's business, here only its accessibility counts.
+    await page.locator('.contract-number').waitFor({ timeout: 5_000 }).catch(() => {});
+    await checkA11y(page, '/sin-conexion (with saved data)');
+  });
+
+  test('offline page without saved data', async ({ page }) => {
+    await open(page, '/sin-conexion');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Sin conexión');
+    await checkA11y(page, '/sin-conexion (nothing saved)');
+  });
+});
+
+test.describe('staff pages (desktop)', () => {
+  test('sign-in, search results and an account', async ({ page }) => {
+    await open(page, '/personal/entrar');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Acceso del personal');
+    await checkA11y(page, '/personal/entrar');
+
+    await staffSignIn(page, 'atencion@cea-qro.example');
+    await checkA11y(page, '/personal (empty search)');
+
+    await staffSearch(page, 'nuñez');
+    const first = page.locator('table.results tbody tr').first().locator('a');
+    await expect(first).toBeVisible();
+    await checkA11y(page, '/personal with results');
+
+    await first.click();
+    await page.waitForURL(/\/personal\/cuentas\/\d+$/);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Contrato /);
+    await checkA11y(page, '/personal/cuentas/<id>');
+  });
+});
