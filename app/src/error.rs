@@ -26,7 +26,10 @@ pub enum AppError {
 
 impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        AppError::Invalid { field: field.to_string(), message: message.into() }
+        AppError::Invalid {
+            field: field.to_string(),
+            message: message.into(),
+        }
     }
 
     /// The message for `field`, if this error belongs to it.
@@ -66,9 +69,10 @@ impl FromServerFnError for AppError {
         match value {
             ServerFnErrorErr::Request(_) => AppError::Offline,
             // Arguments that do not even deserialize are bad input, not a crash.
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
-                AppError::invalid("form", "Faltan datos en el formulario. Revísalo e inténtalo de nuevo.")
-            }
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::invalid(
+                "form",
+                "Faltan datos en el formulario. Revísalo e inténtalo de nuevo.",
+            ),
             _ => AppError::Internal,
         }
     }

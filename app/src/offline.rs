@@ -28,11 +28,17 @@ mod imp {
     }
 
     pub async fn save_dashboard(d: &Dashboard) {
-        let Ok(json) = serde_json::to_string(d) else { return };
+        let Ok(json) = serde_json::to_string(d) else {
+            return;
+        };
         let Some(db) = open().await else { return };
-        let Ok(tx) = db.transaction(&[STORE], TransactionMode::ReadWrite) else { return };
+        let Ok(tx) = db.transaction(&[STORE], TransactionMode::ReadWrite) else {
+            return;
+        };
         let Ok(store) = tx.store(STORE) else { return };
-        let _ = store.put(&JsValue::from_str(&json), Some(&JsValue::from_str(KEY))).await;
+        let _ = store
+            .put(&JsValue::from_str(&json), Some(&JsValue::from_str(KEY)))
+            .await;
         let _ = tx.done().await;
     }
 
@@ -66,7 +72,25 @@ mod imp {
     }
 
     pub fn is_online() -> bool {
-        web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true)
+        web_sys::window()
+            .map(|w| w.navigator().on_line())
+            .unwrap_or(true)
+    }
+
+    /// Whether the server answers right now. `navigator.onLine` only knows about the
+    /// device's link (and lies on "lie-fi"); the service worker answers `/healthz`
+    /// with 503 when the network fails.
+    pub async fn server_reachable() -> bool {
+        let Some(w) = web_sys::window() else {
+            return false;
+        };
+        let Ok(resp) = wasm_bindgen_futures::JsFuture::from(w.fetch_with_str("/healthz")).await
+        else {
+            return false;
+        };
+        resp.dyn_into::<web_sys::Response>()
+            .map(|r| r.ok())
+            .unwrap_or(false)
     }
 
     pub fn on_connectivity(cb: impl Fn(bool) + 'static) {
@@ -92,7 +116,8 @@ mod imp {
             INSTALL_EVENT.with(|s| *s.borrow_mut() = Some(e));
             cb();
         });
-        let _ = w.add_event_listener_with_callback("beforeinstallprompt", f.as_ref().unchecked_ref());
+        let _ =
+            w.add_event_listener_with_callback("beforeinstallprompt", f.as_ref().unchecked_ref());
         f.forget();
     }
 
@@ -127,8 +152,15 @@ mod imp {
     }
 
     fn apply_large(on: bool) {
-        if let Some(el) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
-            let _ = if on { el.class_list().add_1(LARGE) } else { el.class_list().remove_1(LARGE) };
+        if let Some(el) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = if on {
+                el.class_list().add_1(LARGE)
+            } else {
+                el.class_list().remove_1(LARGE)
+            };
         }
     }
 
@@ -151,6 +183,9 @@ mod imp {
     }
     pub async fn clear_private() {}
     pub fn is_online() -> bool {
+        true
+    }
+    pub async fn server_reachable() -> bool {
         true
     }
     pub fn on_connectivity(_: impl Fn(bool) + 'static) {}

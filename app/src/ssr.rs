@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use chrono::{DateTime, Datelike, Utc};
 use db::{Db, TenantId, models::*, repo};
 use domain::consumption::MeterSpec;
-use domain::{ContractStatus, M3, Money, ReadingQuality, ReadingSource, StaffRole, TariffClass, UseType};
+use domain::{
+    ContractStatus, M3, Money, ReadingQuality, ReadingSource, StaffRole, TariffClass, UseType,
+};
 use leptos::prelude::*;
 use leptos_axum::{ResponseOptions, extract, redirect};
 
@@ -40,9 +42,13 @@ impl AppState {
     /// Tenant for a request: the one whose hostname matches `Host`, else the default.
     pub fn tenant_for_host(&self, host: Option<&str>) -> TenantId {
         let host = host.map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
-        host.and_then(|h| self.tenants.iter().find(|t| t.hostname.as_deref() == Some(h.as_str())))
-            .map(|t| TenantId(t.id))
-            .unwrap_or(self.default_tenant)
+        host.and_then(|h| {
+            self.tenants
+                .iter()
+                .find(|t| t.hostname.as_deref() == Some(h.as_str()))
+        })
+        .map(|t| TenantId(t.id))
+        .unwrap_or(self.default_tenant)
     }
 }
 
@@ -78,10 +84,16 @@ impl From<auth::AuthError> for AppError {
 /// rendering decides its own status (e.g. redirects to sign-in).
 fn fail<T>(e: AppError) -> Result<T, AppError> {
     let parts = use_context::<axum::http::request::Parts>();
-    let is_api_call = parts.as_ref().is_some_and(|p| p.uri.path().starts_with("/api/"));
+    let is_api_call = parts
+        .as_ref()
+        .is_some_and(|p| p.uri.path().starts_with("/api/"));
     if let (false, Some(p), AppError::Unauthorized) = (is_api_call, &parts, &e) {
         // A page rendered for someone not signed in: send them to the right sign-in.
-        redirect(if p.uri.path().starts_with("/personal") { "/personal/entrar" } else { "/entrar" });
+        redirect(if p.uri.path().starts_with("/personal") {
+            "/personal/entrar"
+        } else {
+            "/entrar"
+        });
     }
     if let (true, Some(opts)) = (is_api_call, use_context::<ResponseOptions>()) {
         opts.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST));
@@ -125,7 +137,12 @@ async fn req() -> Result<Req, AppError> {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_string());
-    Ok(Req { ip: client_ip(&h, peer), st, tenant, cookie })
+    Ok(Req {
+        ip: client_ip(&h, peer),
+        st,
+        tenant,
+        cookie,
+    })
 }
 
 async fn session(r: &Req) -> Result<Option<auth::SessionInfo>, AppError> {
@@ -139,9 +156,14 @@ async fn session(r: &Req) -> Result<Option<auth::SessionInfo>, AppError> {
 pub async fn citizen() -> Result<(i64, i64, Req), AppError> {
     let r = req().await?;
     match session(&r).await? {
-        Some(auth::SessionInfo { actor: auth::Actor::Citizen { citizen_id, contract_id: Some(c) }, .. }) => {
-            Ok((citizen_id, c, r))
-        }
+        Some(auth::SessionInfo {
+            actor:
+                auth::Actor::Citizen {
+                    citizen_id,
+                    contract_id: Some(c),
+                },
+            ..
+        }) => Ok((citizen_id, c, r)),
         Some(_) => fail(AppError::Forbidden),
         None => fail(AppError::Unauthorized),
     }
@@ -158,9 +180,24 @@ struct Staff {
 async fn staff(allowed: &[StaffRole]) -> Result<Staff, AppError> {
     let r = req().await?;
     match session(&r).await? {
-        Some(auth::SessionInfo { actor: auth::Actor::Staff { staff_id, email, name, role }, .. }) => {
+        Some(auth::SessionInfo {
+            actor:
+                auth::Actor::Staff {
+                    staff_id,
+                    email,
+                    name,
+                    role,
+                },
+            ..
+        }) => {
             if role == StaffRole::Admin || allowed.contains(&role) {
-                Ok(Staff { id: staff_id, name, email, role, r })
+                Ok(Staff {
+                    id: staff_id,
+                    name,
+                    email,
+                    role,
+                    r,
+                })
             } else {
                 fail(AppError::Forbidden)
             }
@@ -172,7 +209,9 @@ async fn staff(allowed: &[StaffRole]) -> Result<Staff, AppError> {
 
 fn set_cookie(st: &AppState, value: &str, max_age_secs: i64) {
     let secure = if st.secure_cookies { "; Secure" } else { "" };
-    let c = format!("{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}");
+    let c = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    );
     if let (Some(opts), Ok(v)) = (use_context::<ResponseOptions>(), HeaderValue::from_str(&c)) {
         opts.append_header(header::SET_COOKIE, v);
     }
@@ -180,13 +219,21 @@ fn set_cookie(st: &AppState, value: &str, max_age_secs: i64) {
 
 // ---------------------------------------------------------------- citizen
 
-pub async fn request_code(contrato: String, citizen_id: Option<i64>) -> Result<CodeSentView, AppError> {
+pub async fn request_code(
+    contrato: String,
+    citizen_id: Option<i64>,
+) -> Result<CodeSentView, AppError> {
     let r = req().await?;
     let purpose = match citizen_id {
         Some(citizen_id) => auth::Purpose::Link { citizen_id },
         None => auth::Purpose::Login,
     };
-    match r.st.auth.request_code(r.tenant, &contrato, purpose, &r.ip, Utc::now()).await {
+    match r
+        .st
+        .auth
+        .request_code(r.tenant, &contrato, purpose, &r.ip, Utc::now())
+        .await
+    {
         Ok(s) => Ok(CodeSentView {
             contract: s.contract_number,
             destination: s.destination_masked,
@@ -203,10 +250,19 @@ pub async fn verify_code(contrato: String, codigo: String, link: bool) -> Result
     } else {
         (req().await?, auth::Purpose::Login)
     };
-    match r.st.auth.verify_code(r.tenant, &contrato, &codigo, purpose, &r.ip, Utc::now()).await {
+    match r
+        .st
+        .auth
+        .verify_code(r.tenant, &contrato, &codigo, purpose, &r.ip, Utc::now())
+        .await
+    {
         Ok(done) => {
             if let Some(s) = done.session {
-                set_cookie(&r.st, &s.cookie_value(), r.st.auth.policy.citizen_session.num_seconds());
+                set_cookie(
+                    &r.st,
+                    &s.cookie_value(),
+                    r.st.auth.policy.citizen_session.num_seconds(),
+                );
             } else {
                 // Linked: make the new contract the one shown.
                 switch_to(&r, done.citizen_id, done.contract_id).await?;
@@ -219,7 +275,9 @@ pub async fn verify_code(contrato: String, codigo: String, link: bool) -> Result
 }
 
 async fn switch_to(r: &Req, citizen_id: i64, contract_id: i64) -> Result<(), AppError> {
-    let Some(s) = session(r).await? else { return fail(AppError::Unauthorized) };
+    let Some(s) = session(r).await? else {
+        return fail(AppError::Unauthorized);
+    };
     let mut tx = r.st.db.write(r.tenant).await?;
     if !repo::citizen_has_contract(&mut tx, citizen_id, contract_id).await? {
         return fail(AppError::NotFound);
@@ -265,7 +323,9 @@ pub async fn dashboard() -> Result<Dashboard, AppError> {
     Ok(d)
 }
 
-const MONTHS: [&str; 12] = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
+const MONTHS: [&str; 12] = [
+    "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
+];
 
 fn period_label(p: i32) -> String {
     let (y, m) = (p / 100, (p % 100).clamp(1, 12));
@@ -283,7 +343,9 @@ fn chrono_tz_mx() -> chrono::FixedOffset {
 }
 
 fn label<T: std::str::FromStr>(code: &str, f: impl Fn(&T) -> &'static str) -> String {
-    code.parse::<T>().map(|v| f(&v).to_string()).unwrap_or_else(|_| code.to_string())
+    code.parse::<T>()
+        .map(|v| f(&v).to_string())
+        .unwrap_or_else(|_| code.to_string())
 }
 
 /// Build the dashboard for a contract from its readings (newest `periods + 1`).
@@ -292,7 +354,9 @@ async fn load_dashboard(
     contract_id: i64,
     periods: usize,
 ) -> Result<(Option<Dashboard>, Option<(AccountRow, Vec<ReadingView>)>), AppError> {
-    let Some(a) = repo::account_by_id(tx, contract_id).await? else { return Ok((None, None)) };
+    let Some(a) = repo::account_by_id(tx, contract_id).await? else {
+        return Ok((None, None));
+    };
     let meters = repo::meters_of_contract(tx, contract_id).await?;
     let meter = meters.first();
     let mut rows = match meter {
@@ -308,9 +372,14 @@ async fn load_dashboard(
     let mut periods_v = Vec::new();
     for (i, rd) in rows.iter().enumerate() {
         let value = M3::from_litres(rd.value_litres);
-        let estimated = rd.quality != ReadingQuality::Valida.as_str() || rd.source == ReadingSource::Estimada.as_str();
+        let estimated = rd.quality != ReadingQuality::Valida.as_str()
+            || rd.source == ReadingSource::Estimada.as_str();
         let cons = match (i.checked_sub(1).map(|j| &rows[j]), &spec) {
-            (Some(prev), Some(spec)) => Some(domain::consumption::consumption(M3::from_litres(prev.value_litres), value, spec)),
+            (Some(prev), Some(spec)) => Some(domain::consumption::consumption(
+                M3::from_litres(prev.value_litres),
+                value,
+                spec,
+            )),
             _ => None,
         };
         let cons_label = cons.map(|c| c.m3().format()).unwrap_or_else(|| "—".into());
@@ -326,8 +395,19 @@ async fn load_dashboard(
             consumption: cons_label,
         });
     }
-    let recent: Vec<_> = periods_v.iter().rev().take(periods).rev().cloned().collect();
-    let max = recent.iter().map(|(_, c, _)| c.m3().litres().max(0)).max().unwrap_or(0).max(1);
+    let recent: Vec<_> = periods_v
+        .iter()
+        .rev()
+        .take(periods)
+        .rev()
+        .cloned()
+        .collect();
+    let max = recent
+        .iter()
+        .map(|(_, c, _)| c.m3().litres().max(0))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let consumption = recent
         .iter()
         .map(|(p, c, est)| PeriodView {
@@ -343,7 +423,10 @@ async fn load_dashboard(
         "{} {}{}, {}, {}, C.P. {}",
         a.street,
         a.ext_number,
-        a.int_number.as_deref().map(|i| format!(" int. {i}")).unwrap_or_default(),
+        a.int_number
+            .as_deref()
+            .map(|i| format!(" int. {i}"))
+            .unwrap_or_default(),
         a.colonia,
         a.municipio,
         a.cp
@@ -368,7 +451,11 @@ async fn load_dashboard(
         }),
         readings: views.iter().rev().take(3).cloned().collect(),
         consumption,
-        balance: if balance.is_negative() { (-balance).format_mxn() } else { balance.format_mxn() },
+        balance: if balance.is_negative() {
+            (-balance).format_mxn()
+        } else {
+            balance.format_mxn()
+        },
         owes: balance > Money::ZERO,
         linked: vec![],
         fetched_at: auth::format_local(Utc::now()),
@@ -381,9 +468,18 @@ async fn load_dashboard(
 
 pub async fn staff_login(correo: String, contrasena: String) -> Result<(), AppError> {
     let r = req().await?;
-    match r.st.auth.staff_login(r.tenant, &correo, &contrasena, &r.ip, Utc::now()).await {
+    match r
+        .st
+        .auth
+        .staff_login(r.tenant, &correo, &contrasena, &r.ip, Utc::now())
+        .await
+    {
         Ok((_, token)) => {
-            set_cookie(&r.st, &token.cookie_value(), r.st.auth.policy.staff_session.num_seconds());
+            set_cookie(
+                &r.st,
+                &token.cookie_value(),
+                r.st.auth.policy.staff_session.num_seconds(),
+            );
             redirect("/personal");
             Ok(())
         }
@@ -393,10 +489,19 @@ pub async fn staff_login(correo: String, contrasena: String) -> Result<(), AppEr
 
 pub async fn staff_me() -> Result<StaffProfile, AppError> {
     let s = staff(StaffRole::ALL).await?;
-    Ok(StaffProfile { name: s.name, email: s.email, role: s.role.label_es().to_string() })
+    Ok(StaffProfile {
+        name: s.name,
+        email: s.email,
+        role: s.role.label_es().to_string(),
+    })
 }
 
-async fn audit(s: &Staff, action: &str, subject: Option<(&str, i64)>, data: serde_json::Value) -> Result<(), AppError> {
+async fn audit(
+    s: &Staff,
+    action: &str,
+    subject: Option<(&str, i64)>,
+    data: serde_json::Value,
+) -> Result<(), AppError> {
     let mut tx = s.r.st.db.write(s.r.tenant).await?;
     repo::record_event(
         &mut tx,
@@ -423,7 +528,11 @@ pub async fn search(q: String) -> Result<SearchResult, AppError> {
         return fail(AppError::invalid("q", "Escribe menos de 100 caracteres."));
     }
     let norm = domain::normalize_search(&q);
-    let tokens: Vec<String> = norm.split(' ').filter(|t| !t.is_empty()).map(str::to_string).collect();
+    let tokens: Vec<String> = norm
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
     if tokens.is_empty() {
         return fail(AppError::invalid(
             "q",
@@ -431,7 +540,10 @@ pub async fn search(q: String) -> Result<SearchResult, AppError> {
         ));
     }
     if tokens.iter().all(|t| t.chars().count() < 2) {
-        return fail(AppError::invalid("q", "Escribe al menos 2 letras o números."));
+        return fail(AppError::invalid(
+            "q",
+            "Escribe al menos 2 letras o números.",
+        ));
     }
     const LIMIT: i64 = 50;
     let mut tx = s.r.st.db.read(s.r.tenant).await?;
@@ -445,27 +557,53 @@ pub async fn search(q: String) -> Result<SearchResult, AppError> {
             contract_id: h.contract_id,
             number: h.number,
             titular: h.full_name,
-            address: format!("{} {}, {}, {}", h.street, h.ext_number, h.colonia, h.municipio),
+            address: format!(
+                "{} {}, {}, {}",
+                h.street, h.ext_number, h.colonia, h.municipio
+            ),
             meter: h.meter_serial.unwrap_or_else(|| "—".into()),
             status: label::<ContractStatus>(&h.status, |x| x.label_es()),
             use_type: label::<UseType>(&h.use_type, |x| x.label_es()),
         })
         .collect();
-    audit(&s, "account.searched", None, serde_json::json!({"q": q, "results": rows.len()})).await?;
-    Ok(SearchResult { query: q, rows, truncated })
+    audit(
+        &s,
+        "account.searched",
+        None,
+        serde_json::json!({"q": q, "results": rows.len()}),
+    )
+    .await?;
+    Ok(SearchResult {
+        query: q,
+        rows,
+        truncated,
+    })
 }
 
 pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
     let s = staff(StaffRole::ALL).await?;
     let mut tx = s.r.st.db.read(s.r.tenant).await?;
     let (d, extra) = load_dashboard(&mut tx, contract_id, 24).await?;
-    let (Some(d), Some((a, all_readings))) = (d, extra) else { return fail(AppError::NotFound) };
+    let (Some(d), Some((a, all_readings))) = (d, extra) else {
+        return fail(AppError::NotFound);
+    };
     let events = repo::events_for_subject(&mut tx, "contract", contract_id, 20).await?;
     drop(tx);
-    audit(&s, "account.viewed", Some(("contract", contract_id)), serde_json::json!({})).await?;
+    audit(
+        &s,
+        "account.viewed",
+        Some(("contract", contract_id)),
+        serde_json::json!({}),
+    )
+    .await?;
     let dash = |v: Option<String>| v.filter(|x| !x.is_empty()).unwrap_or_else(|| "—".into());
     Ok(AccountDetail {
-        phone: dash(a.phone.as_deref().and_then(|p| p.parse::<domain::PhoneMx>().ok()).map(|p| p.e164())),
+        phone: dash(
+            a.phone
+                .as_deref()
+                .and_then(|p| p.parse::<domain::PhoneMx>().ok())
+                .map(|p| p.e164()),
+        ),
         email: dash(a.email.clone()),
         rfc: dash(a.rfc.clone()),
         curp: dash(a.curp.clone()),
@@ -480,7 +618,11 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
             .map(|e| AuditView {
                 when: auth::format_local(e.occurred_at),
                 action: e.action,
-                actor: format!("{} {}", e.actor_kind, e.actor_id.map(|i| i.to_string()).unwrap_or_default()),
+                actor: format!(
+                    "{} {}",
+                    e.actor_kind,
+                    e.actor_id.map(|i| i.to_string()).unwrap_or_default()
+                ),
             })
             .collect(),
         dashboard: d,

@@ -72,7 +72,9 @@ impl Config {
             .extract()?;
         if c.mode == Mode::Production {
             anyhow::ensure!(
-                c.secret.as_deref().is_some_and(|s| s.len() >= 64 && hex::decode(s).is_ok()),
+                c.secret
+                    .as_deref()
+                    .is_some_and(|s| s.len() >= 64 && hex::decode(s).is_ok()),
                 "production mode needs SUPRA_SECRET: at least 32 random bytes in hex (e.g. `openssl rand -hex 32`)"
             );
         }

@@ -30,7 +30,11 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(move |req: Request| {
                 let st = fn_state.clone();
                 async move {
-                    leptos_axum::handle_server_fns_with_context(move || provide_context(st.clone()), req).await
+                    leptos_axum::handle_server_fns_with_context(
+                        move || provide_context(st.clone()),
+                        req,
+                    )
+                    .await
                 }
             }),
         );
@@ -38,10 +42,15 @@ pub fn router(state: AppState) -> Router {
         r = r.route("/dev/outbox", get(dev_outbox));
     }
     let opts = state.leptos_options.clone();
-    r.leptos_routes_with_context(&state, routes, move || provide_context(ctx_state.clone()), {
-        let opts = opts.clone();
-        move || shell(opts.clone())
-    })
+    r.leptos_routes_with_context(
+        &state,
+        routes,
+        move || provide_context(ctx_state.clone()),
+        {
+            let opts = opts.clone();
+            move || shell(opts.clone())
+        },
+    )
     .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
     .layer(middleware::from_fn(headers))
     .layer(middleware::from_fn(csrf))
@@ -81,7 +90,10 @@ fn prometheus() -> &'static PrometheusHandle {
 
 async fn metrics_page() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         prometheus().render(),
     )
         .into_response()
@@ -95,7 +107,13 @@ async fn track_metrics(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| if req.uri().path().starts_with("/api/") { "/api".into() } else { "other".into() });
+        .unwrap_or_else(|| {
+            if req.uri().path().starts_with("/api/") {
+                "/api".into()
+            } else {
+                "other".into()
+            }
+        });
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
@@ -113,7 +131,10 @@ async fn csrf(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let h = req.headers();
-    let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let cross = match h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         Some(site) => !matches!(site, "same-origin" | "none"),
         None => match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
@@ -139,12 +160,21 @@ async fn headers(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     if path.starts_with("/pkg/") || path.starts_with("/sw") || path == "/manifest.webmanifest" {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    } else if path.starts_with("/personal") || path.starts_with("/dev/") || path.starts_with("/api/") {
+    } else if path.starts_with("/personal")
+        || path.starts_with("/dev/")
+        || path.starts_with("/api/")
+    {
         // Staff pages and API answers are never kept on the device.
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -153,7 +183,10 @@ async fn headers(req: Request, next: Next) -> Response {
 
 /// Development only: the messages the outbox would send (one-time codes).
 async fn dev_outbox(State(st): State<AppState>, req: Request) -> Response {
-    let host = req.headers().get(header::HOST).and_then(|v| v.to_str().ok());
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
     let tenant = st.tenant_for_host(host);
     let items = match st.db.read(tenant).await {
         Ok(mut tx) => db::repo::outbox_recent(&mut tx, "notify.", 50).await,
@@ -200,5 +233,8 @@ async fn dev_outbox(State(st): State<AppState>, req: Request) -> Response {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

@@ -28,7 +28,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
     db.migrate().await.context("running migrations")?;
     let mut demo = None;
     if config.mode == Mode::Development && db::repo::list_tenants(&db).await?.is_empty() {
-        demo = Some(seed_demo(&db, config.demo_contracts, config.demo_seed, &config.demo_password, None).await?);
+        demo = Some(
+            seed_demo(
+                &db,
+                config.demo_contracts,
+                config.demo_seed,
+                &config.demo_password,
+                None,
+            )
+            .await?,
+        );
     }
     let tenants = db::repo::list_tenants(&db).await?;
     let default_tenant = tenants
@@ -48,7 +57,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         auth: auth::Auth {
             db: db.clone(),
             policy: auth::Policy::default(),
-            secrets: auth::Secrets { code_key: config.code_key() },
+            secrets: auth::Secrets {
+                code_key: config.code_key(),
+            },
         },
         db,
         tenants: Arc::new(tenants),
@@ -71,7 +82,11 @@ pub async fn seed_demo(
     let started = std::time::Instant::now();
     let mut u = seed::generate(&seed::SeedParams::new(contracts, seed));
     if let Some((slug, name)) = tenant {
-        u.tenant = seed::Tenant { slug, name, short_name: name };
+        u.tenant = seed::Tenant {
+            slug,
+            name,
+            short_name: name,
+        };
     }
     let hash = auth::password::hash(password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let loaded = db::seed_load::load(db, &u, &hash).await?;
@@ -82,11 +97,15 @@ pub async fn seed_demo(
         loaded.readings,
         started.elapsed().as_secs_f64()
     )];
-    lines.push("Citizen sign-in (contract → code goes to the phone on file; see /dev/outbox):".into());
+    lines.push(
+        "Citizen sign-in (contract → code goes to the phone on file; see /dev/outbox):".into(),
+    );
     for (number, phone) in seed::demo_logins(&u) {
         lines.push(format!("  contrato {number}  teléfono {phone}"));
     }
-    lines.push(format!("Staff sign-in at /personal/entrar, password '{password}':"));
+    lines.push(format!(
+        "Staff sign-in at /personal/entrar, password '{password}':"
+    ));
     for s in &u.staff {
         lines.push(format!("  {:<32} {}", s.email, s.role));
     }
@@ -101,7 +120,9 @@ fn leptos_options(config: &Config) -> anyhow::Result<leptos::prelude::LeptosOpti
         .context("reading Leptos.toml")?;
     let mut opts = conf.leptos_options;
     if let Some(listen) = &config.listen {
-        opts.site_addr = listen.parse::<SocketAddr>().with_context(|| format!("bad listen address {listen}"))?;
+        opts.site_addr = listen
+            .parse::<SocketAddr>()
+            .with_context(|| format!("bad listen address {listen}"))?;
     }
     Ok(opts)
 }
@@ -126,13 +147,26 @@ pub async fn serve(
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let tenants = server.state.tenants.iter().map(|t| TenantId(t.id)).collect();
-    let dispatcher = tokio::spawn(outbox::run(server.state.db.clone(), tenants, server.config.mode, rx));
+    let tenants = server
+        .state
+        .tenants
+        .iter()
+        .map(|t| TenantId(t.id))
+        .collect();
+    let dispatcher = tokio::spawn(outbox::run(
+        server.state.db.clone(),
+        tenants,
+        server.config.mode,
+        rx,
+    ));
     let db = server.state.db.clone();
     let app = router(server.state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(stop)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop)
+    .await?;
     let _ = tx.send(true);
     let _ = dispatcher.await;
     db.close().await;

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use server::{Config, Mode};
 
 #[derive(Parser)]
-#[command(name = "supra", version, about = "SUPRA Water: customer information system and citizen app")]
+#[command(
+    name = "supra",
+    version,
+    about = "SUPRA Water: customer information system and citizen app"
+)]
 struct Cli {
     /// Optional TOML configuration file (also SUPRA_CONFIG). Environment variables
     /// SUPRA_* and DATABASE_URL override it.
@@ -50,7 +54,11 @@ async fn main() -> anyhow::Result<()> {
             println!("Migrations applied to {}", db.describe());
             Ok(())
         }
-        Command::Seed { contracts, seed, staff_password } => {
+        Command::Seed {
+            contracts,
+            seed,
+            staff_password,
+        } => {
             let db = db::Db::connect(config.database_url.as_deref()).await?;
             db.migrate().await?;
             let lines = server::seed_demo(&db, contracts, seed, &staff_password, None)
@@ -75,12 +83,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         println!();
     }
     let addr = server.state.leptos_options.site_addr;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
     println!(
         "SUPRA listening on http://{} · database: {} · mode: {}",
         listener.local_addr()?,
         server.state.db.describe(),
-        if mode == Mode::Production { "production" } else { "development (dev outbox at /dev/outbox)" }
+        if mode == Mode::Production {
+            "production"
+        } else {
+            "development (dev outbox at /dev/outbox)"
+        }
     );
     server::serve(server, listener, shutdown_signal()).await
 }
@@ -91,7 +105,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -13,7 +13,12 @@ use db::{Db, TenantId, repo};
 
 use crate::config::Mode;
 
-pub async fn run(db: Db, tenants: Vec<TenantId>, mode: Mode, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(
+    db: Db,
+    tenants: Vec<TenantId>,
+    mode: Mode,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
         for t in &tenants {
             if let Err(e) = tick(&db, *t, mode).await {
@@ -38,8 +43,18 @@ pub async fn tick(db: &Db, tenant: TenantId, mode: Mode) -> db::Result<usize> {
         let mut tx = db.write(tenant).await?;
         match (item.kind.as_str(), mode) {
             (k, Mode::Development) if k.starts_with("notify.") => {
-                let text = item.payload.0.get("text").and_then(|v| v.as_str()).unwrap_or("");
-                let to = item.payload.0.get("to_masked").and_then(|v| v.as_str()).unwrap_or("");
+                let text = item
+                    .payload
+                    .0
+                    .get("text")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
+                let to = item
+                    .payload
+                    .0
+                    .get("to_masked")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("");
                 tracing::info!(kind = %item.kind, to, text, "dev outbox: message delivered to /dev/outbox");
                 repo::outbox_delivered(&mut tx, item.id, now, None).await?;
             }

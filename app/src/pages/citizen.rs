@@ -77,7 +77,9 @@ where
 }
 
 #[component]
-fn StepOneFields(#[prop(into)] request: Signal<Option<Result<CodeSentView, AppError>>>) -> impl IntoView {
+fn StepOneFields(
+    #[prop(into)] request: Signal<Option<Result<CodeSentView, AppError>>>,
+) -> impl IntoView {
     view! {
         <FormError error=general_error(request)/>
         <Field id="contrato" name="contrato" label="Número de contrato"
@@ -89,7 +91,10 @@ fn StepOneFields(#[prop(into)] request: Signal<Option<Result<CodeSentView, AppEr
 }
 
 #[component]
-fn StepTwoFields(sent: CodeSentView, #[prop(into)] verify: Signal<Option<Result<(), AppError>>>) -> impl IntoView {
+fn StepTwoFields(
+    sent: CodeSentView,
+    #[prop(into)] verify: Signal<Option<Result<(), AppError>>>,
+) -> impl IntoView {
     let message = format!(
         "Te enviamos un código de 6 números al {}. Vence en {} minutos.",
         sent.destination, sent.minutes
@@ -114,6 +119,12 @@ pub fn CitizenDashboard() -> impl IntoView {
     Effect::new(move |_| {
         online.set(offline::is_online());
         offline::on_connectivity(move |v| online.set(v));
+        // The page may have come from the service worker's cache: ask the server.
+        spawn_local(async move {
+            if !offline::server_reachable().await {
+                online.set(false);
+            }
+        });
     });
     view! {
         <Title text="Mi cuenta"/>

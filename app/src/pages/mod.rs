@@ -78,7 +78,12 @@ pub(crate) fn field_error<T: Clone + Send + Sync + 'static>(
     field: &'static str,
 ) -> Signal<Option<String>> {
     let value = value.into();
-    Signal::derive(move || value.get().and_then(|r| r.err()).and_then(|e| e.for_field(field)))
+    Signal::derive(move || {
+        value
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.for_field(field))
+    })
 }
 
 pub(crate) fn general_error<T: Clone + Send + Sync + 'static>(

@@ -65,7 +65,11 @@ pub fn StaffSearch() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let results = Resource::new(q, |q| async move {
-        if q.trim().is_empty() { None } else { Some(search_accounts(q).await) }
+        if q.trim().is_empty() {
+            None
+        } else {
+            Some(search_accounts(q).await)
+        }
     });
     view! {
         <Title text="Buscar cuentas"/>

@@ -3,7 +3,10 @@
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("{message}")]
-    Validation { field: &'static str, message: String },
+    Validation {
+        field: &'static str,
+        message: String,
+    },
     #[error("{message}")]
     RateLimited { message: String },
     #[error("no autorizado")]
@@ -16,7 +19,10 @@ pub enum AuthError {
 
 impl AuthError {
     pub fn field(field: &'static str, message: impl Into<String>) -> Self {
-        AuthError::Validation { field, message: message.into() }
+        AuthError::Validation {
+            field,
+            message: message.into(),
+        }
     }
 }
 
@@ -28,6 +34,9 @@ impl From<domain::InvalidValue> for AuthError {
             "telefono" => "telefono",
             _ => "valor",
         };
-        AuthError::Validation { field, message: e.message }
+        AuthError::Validation {
+            field,
+            message: e.message,
+        }
     }
 }

@@ -15,7 +15,7 @@ pub mod session;
 pub mod staff;
 
 pub use error::AuthError;
-pub use otp::{CodeSent, CitizenSignedIn, Purpose};
+pub use otp::{CitizenSignedIn, CodeSent, Purpose};
 pub use session::{Actor, NewSessionToken, SessionInfo};
 
 use chrono::Duration;
@@ -87,7 +87,9 @@ pub fn format_local(t: chrono::DateTime<chrono::Utc>) -> String {
 
 mod domain_time {
     use chrono::{DateTime, Datelike, Timelike, Utc};
-    const MONTHS: [&str; 12] = ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"];
+    const MONTHS: [&str; 12] = [
+        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
+    ];
     pub fn format_mx(t: DateTime<Utc>) -> String {
         let l = t.with_timezone(&chrono_tz::America::Mexico_City);
         format!(

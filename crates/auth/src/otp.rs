@@ -54,12 +54,21 @@ fn code_mac(key: &[u8], tenant: TenantId, contract_id: i64, code: &str) -> Strin
 }
 
 fn parse_code(input: &str) -> Result<String, AuthError> {
-    let digits: String = input.chars().filter(|c| !c.is_whitespace() && *c != '-').collect();
+    let digits: String = input
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
     if digits.is_empty() {
-        return Err(AuthError::field("codigo", "Escribe el código de 6 números que te enviamos."));
+        return Err(AuthError::field(
+            "codigo",
+            "Escribe el código de 6 números que te enviamos.",
+        ));
     }
     if digits.len() != 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(AuthError::field("codigo", "El código tiene 6 números, sin letras ni espacios."));
+        return Err(AuthError::field(
+            "codigo",
+            "El código tiene 6 números, sin letras ni espacios.",
+        ));
     }
     Ok(digits)
 }
@@ -101,10 +110,17 @@ impl Auth {
             ));
         }
         if let Some(until) = repo::otp_locked_until(&mut tx, contract.contract_id, now).await? {
-            return Err(AuthError::RateLimited { message: cooldown_message(until, now) });
+            return Err(AuthError::RateLimited {
+                message: cooldown_message(until, now),
+            });
         }
         let p = &self.policy;
-        if repo::count_otps_for_contract_since(&mut tx, contract.contract_id, now - p.contract_window).await?
+        if repo::count_otps_for_contract_since(
+            &mut tx,
+            contract.contract_id,
+            now - p.contract_window,
+        )
+        .await?
             >= p.codes_per_contract
         {
             return Err(AuthError::RateLimited {
@@ -117,12 +133,19 @@ impl Auth {
         }
         if repo::count_otps_for_ip_since(&mut tx, ip, now - p.ip_window).await? >= p.codes_per_ip {
             return Err(AuthError::RateLimited {
-                message: "Se pidieron demasiados códigos desde esta conexión. Intenta más tarde.".into(),
+                message: "Se pidieron demasiados códigos desde esta conexión. Intenta más tarde."
+                    .into(),
             });
         }
         // Phone first (SMS reaches everyone); e-mail if there is no valid phone.
-        let phone = contract.phone.as_deref().and_then(|p| p.parse::<PhoneMx>().ok());
-        let email = contract.email.as_deref().and_then(|e| e.parse::<Email>().ok());
+        let phone = contract
+            .phone
+            .as_deref()
+            .and_then(|p| p.parse::<PhoneMx>().ok());
+        let email = contract
+            .email
+            .as_deref()
+            .and_then(|e| e.parse::<Email>().ok());
         let (channel, to, masked) = match (phone, email) {
             (Some(p), _) => ("sms", p.e164(), p.masked()),
             (None, Some(e)) => ("email", e.as_str().to_string(), e.masked()),
@@ -188,7 +211,12 @@ impl Auth {
         .await?;
         tx.commit().await?;
         tracing::info!(contract = %contract.number, channel, "one-time code enqueued");
-        Ok(CodeSent { contract_number: contract.number, channel, destination_masked: masked, expires_at })
+        Ok(CodeSent {
+            contract_number: contract.number,
+            channel,
+            destination_masked: masked,
+            expires_at,
+        })
     }
 
     /// Check a code. On success either signs in (new session) or, for
@@ -206,10 +234,15 @@ impl Auth {
         let code = parse_code(code_input)?;
         let mut tx = self.db.write(tenant).await?;
         let Some(contract) = repo::contract_contact(&mut tx, number.as_str()).await? else {
-            return Err(AuthError::field("contrato", "No encontramos ese número de contrato."));
+            return Err(AuthError::field(
+                "contrato",
+                "No encontramos ese número de contrato.",
+            ));
         };
         if let Some(until) = repo::otp_locked_until(&mut tx, contract.contract_id, now).await? {
-            return Err(AuthError::RateLimited { message: cooldown_message(until, now) });
+            return Err(AuthError::RateLimited {
+                message: cooldown_message(until, now),
+            });
         }
         let challenge = repo::latest_otp(&mut tx, contract.contract_id, purpose.as_str()).await?;
         let Some(ch) = challenge.filter(|c| c.consumed_at.is_none()) else {
@@ -221,7 +254,10 @@ impl Auth {
             }
         }
         if ch.expires_at <= now {
-            return Err(AuthError::field("codigo", "El código venció. Pide uno nuevo."));
+            return Err(AuthError::field(
+                "codigo",
+                "El código venció. Pide uno nuevo.",
+            ));
         }
         let expected = code_mac(&self.secrets.code_key, tenant, contract.contract_id, &code);
         let ok: bool = expected.as_bytes().ct_eq(ch.code_hash.as_bytes()).into();
@@ -235,7 +271,11 @@ impl Auth {
                 repo::NewEvent {
                     actor_kind: "system",
                     actor_id: None,
-                    action: if lock.is_some() { "citizen.code_locked" } else { "citizen.code_wrong" },
+                    action: if lock.is_some() {
+                        "citizen.code_locked"
+                    } else {
+                        "citizen.code_wrong"
+                    },
                     subject_kind: Some("contract"),
                     subject_id: Some(contract.contract_id),
                     data: serde_json::json!({"attempts": attempts}),
@@ -264,18 +304,25 @@ impl Auth {
             });
         }
         if !repo::otp_consume(&mut tx, ch.id, now).await? {
-            return Err(AuthError::field("codigo", "Ese código ya se usó. Pide uno nuevo."));
+            return Err(AuthError::field(
+                "codigo",
+                "Ese código ya se usó. Pide uno nuevo.",
+            ));
         }
         let (citizen_id, session, action) = match purpose {
             Purpose::Login => {
-                let citizen_id = match repo::citizen_by_primary_contract(&mut tx, contract.contract_id).await? {
-                    Some(id) => id,
-                    None => repo::create_citizen(&mut tx, contract.contract_id, now).await?,
-                };
+                let citizen_id =
+                    match repo::citizen_by_primary_contract(&mut tx, contract.contract_id).await? {
+                        Some(id) => id,
+                        None => repo::create_citizen(&mut tx, contract.contract_id, now).await?,
+                    };
                 repo::touch_citizen_login(&mut tx, citizen_id, now).await?;
                 let s = session::create(
                     &mut tx,
-                    &Actor::Citizen { citizen_id, contract_id: Some(contract.contract_id) },
+                    &Actor::Citizen {
+                        citizen_id,
+                        contract_id: Some(contract.contract_id),
+                    },
                     self.policy.citizen_session,
                     ip,
                     now,
@@ -303,7 +350,11 @@ impl Auth {
         )
         .await?;
         tx.commit().await?;
-        Ok(CitizenSignedIn { citizen_id, contract_id: contract.contract_id, session })
+        Ok(CitizenSignedIn {
+            citizen_id,
+            contract_id: contract.contract_id,
+            session,
+        })
     }
 }
 

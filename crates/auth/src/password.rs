@@ -1,7 +1,9 @@
 //! Staff passwords: argon2id with the crate's default (OWASP-recommended) parameters.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 
 use crate::AuthError;
 
@@ -15,7 +17,9 @@ pub fn hash(password: &str) -> Result<String, AuthError> {
 
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -23,7 +27,10 @@ pub fn verify(password: &str, stored: &str) -> bool {
 /// Minimal policy for new staff passwords.
 pub fn check_strength(password: &str) -> Result<(), AuthError> {
     if password.chars().count() < 12 {
-        return Err(AuthError::field("contrasena", "La contraseña debe tener al menos 12 caracteres."));
+        return Err(AuthError::field(
+            "contrasena",
+            "La contraseña debe tener al menos 12 caracteres.",
+        ));
     }
     Ok(())
 }

@@ -12,8 +12,16 @@ use crate::{Auth, AuthError};
 /// Who is signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    Citizen { citizen_id: i64, contract_id: Option<i64> },
-    Staff { staff_id: i64, email: String, name: String, role: domain::StaffRole },
+    Citizen {
+        citizen_id: i64,
+        contract_id: Option<i64>,
+    },
+    Staff {
+        staff_id: i64,
+        email: String,
+        name: String,
+        role: domain::StaffRole,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -67,7 +75,10 @@ pub(crate) async fn create(
     let token = new_token();
     let expires_at = now + ttl;
     let (kind, citizen_id, staff_id, contract) = match actor {
-        Actor::Citizen { citizen_id, contract_id } => ("citizen", Some(*citizen_id), None, *contract_id),
+        Actor::Citizen {
+            citizen_id,
+            contract_id,
+        } => ("citizen", Some(*citizen_id), None, *contract_id),
         Actor::Staff { staff_id, .. } => ("staff", None, Some(*staff_id), None),
     };
     repo::insert_session(
@@ -84,12 +95,20 @@ pub(crate) async fn create(
         },
     )
     .await?;
-    Ok(NewSessionToken { tenant: tx.tenant(), token, expires_at })
+    Ok(NewSessionToken {
+        tenant: tx.tenant(),
+        token,
+        expires_at,
+    })
 }
 
 impl Auth {
     /// Resolve a cookie value to a live session, sliding its expiry.
-    pub async fn session(&self, cookie_value: &str, now: DateTime<Utc>) -> Result<Option<SessionInfo>, AuthError> {
+    pub async fn session(
+        &self,
+        cookie_value: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SessionInfo>, AuthError> {
         let Some((tenant, token)) = parse_cookie(cookie_value) else {
             return Ok(None);
         };
@@ -101,11 +120,15 @@ impl Auth {
         drop(tx);
         let actor = match s.kind.as_str() {
             "citizen" => Actor::Citizen {
-                citizen_id: s.citizen_id.ok_or_else(|| AuthError::Internal("citizen session without citizen".into()))?,
+                citizen_id: s
+                    .citizen_id
+                    .ok_or_else(|| AuthError::Internal("citizen session without citizen".into()))?,
                 contract_id: s.active_contract_id,
             },
             _ => Actor::Staff {
-                staff_id: s.staff_id.ok_or_else(|| AuthError::Internal("staff session without staff".into()))?,
+                staff_id: s
+                    .staff_id
+                    .ok_or_else(|| AuthError::Internal("staff session without staff".into()))?,
                 email: s.staff_email.unwrap_or_default(),
                 name: s.staff_name.unwrap_or_default(),
                 role: s
@@ -127,11 +150,20 @@ impl Auth {
             repo::touch_session(&mut w, s.id, now, now + ttl).await?;
             w.commit().await?;
         }
-        Ok(Some(SessionInfo { session_id: s.id, tenant, actor }))
+        Ok(Some(SessionInfo {
+            session_id: s.id,
+            tenant,
+            actor,
+        }))
     }
 
     /// End the session (logout). Unknown cookies are ignored.
-    pub async fn logout(&self, cookie_value: &str, ip: &str, now: DateTime<Utc>) -> Result<(), AuthError> {
+    pub async fn logout(
+        &self,
+        cookie_value: &str,
+        ip: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
         let Some((tenant, token)) = parse_cookie(cookie_value) else {
             return Ok(());
         };
@@ -142,7 +174,11 @@ impl Auth {
             repo::record_event(
                 &mut tx,
                 repo::NewEvent {
-                    actor_kind: if s.kind == "staff" { "staff" } else { "citizen" },
+                    actor_kind: if s.kind == "staff" {
+                        "staff"
+                    } else {
+                        "citizen"
+                    },
                     actor_id: s.staff_id.or(s.citizen_id),
                     action: "session.signed_out",
                     subject_kind: None,

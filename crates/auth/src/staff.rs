@@ -35,7 +35,9 @@ impl Auth {
         if let Some(until) = user.locked_until.filter(|u| *u > now) {
             let m = ((until - now).num_seconds() + 59) / 60;
             return Err(AuthError::RateLimited {
-                message: format!("Demasiados intentos fallidos. Espera {m} minutos o pide ayuda a administración."),
+                message: format!(
+                    "Demasiados intentos fallidos. Espera {m} minutos o pide ayuda a administración."
+                ),
             });
         }
         let pw = password_input.to_string();
@@ -45,14 +47,25 @@ impl Auth {
             .map_err(|e| AuthError::Internal(e.to_string()))?;
         if !ok {
             let failures = user.failed_logins + 1;
-            let lock = (failures >= self.policy.staff_max_failures).then(|| now + self.policy.staff_lockout);
-            repo::staff_login_result(&mut tx, user.id, if lock.is_some() { 0 } else { failures }, lock).await?;
+            let lock = (failures >= self.policy.staff_max_failures)
+                .then(|| now + self.policy.staff_lockout);
+            repo::staff_login_result(
+                &mut tx,
+                user.id,
+                if lock.is_some() { 0 } else { failures },
+                lock,
+            )
+            .await?;
             repo::record_event(
                 &mut tx,
                 repo::NewEvent {
                     actor_kind: "staff",
                     actor_id: Some(user.id),
-                    action: if lock.is_some() { "staff.locked_out" } else { "staff.login_failed" },
+                    action: if lock.is_some() {
+                        "staff.locked_out"
+                    } else {
+                        "staff.login_failed"
+                    },
                     subject_kind: Some("staff"),
                     subject_id: Some(user.id),
                     data: serde_json::json!({"failures": failures}),
@@ -64,9 +77,17 @@ impl Auth {
             tx.commit().await?;
             return Err(AuthError::field("contrasena", WRONG));
         }
-        let role: StaffRole = user.role.parse().map_err(|_| AuthError::Internal("unknown role".into()))?;
+        let role: StaffRole = user
+            .role
+            .parse()
+            .map_err(|_| AuthError::Internal("unknown role".into()))?;
         repo::staff_login_result(&mut tx, user.id, 0, None).await?;
-        let actor = Actor::Staff { staff_id: user.id, email: user.email.clone(), name: user.full_name.clone(), role };
+        let actor = Actor::Staff {
+            staff_id: user.id,
+            email: user.email.clone(),
+            name: user.full_name.clone(),
+            role,
+        };
         let token = session::create(&mut tx, &actor, self.policy.staff_session, ip, now).await?;
         repo::record_event(
             &mut tx,

@@ -29,7 +29,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Executor, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Tenant (utility) identifier. Every row of every table carries one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct TenantId(pub i64);
 
@@ -110,7 +112,9 @@ impl Db {
             .max_connections(1)
             .connect_with(opts.clone())
             .await?;
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4);
+        let readers = std::thread::available_parallelism()
+            .map_or(4, |n| n.get() * 2)
+            .max(4);
         let read = SqlitePoolOptions::new()
             .max_connections(readers as u32)
             .connect_with(opts.read_only(false))
@@ -127,7 +131,8 @@ impl Db {
                 Box::pin(async move {
                     // Run as the RLS-bound application role. Ignore a missing role only
                     // before migrations have created it (the migrator uses its own pool).
-                    conn.execute(format!("SET ROLE {PG_APP_ROLE}").as_str()).await?;
+                    conn.execute(format!("SET ROLE {PG_APP_ROLE}").as_str())
+                        .await?;
                     Ok(())
                 })
             })
@@ -168,7 +173,10 @@ impl Db {
             Db::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
             Db::Postgres(pool) => {
                 let opts = pool.connect_options().as_ref().clone();
-                let admin = PgPoolOptions::new().max_connections(1).connect_with(opts).await?;
+                let admin = PgPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(opts)
+                    .await?;
                 // Serialise concurrent migrators across databases of one cluster (the
                 // role creation is cluster-wide).
                 PG_MIGRATOR.run(&admin).await?;

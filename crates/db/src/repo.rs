@@ -21,7 +21,8 @@ pub async fn list_tenants(db: &crate::Db) -> Result<Vec<Tenant>> {
 
 // ---------------------------------------------------------------- accounts
 
-const ACCOUNT_SELECT: &str = "SELECT c.id AS contract_id, c.number, c.use_type, c.tariff_class, c.status,
+const ACCOUNT_SELECT: &str =
+    "SELECT c.id AS contract_id, c.number, c.use_type, c.tariff_class, c.status,
         c.start_date, c.vulnerable, p.id AS person_id, p.full_name, p.phone, p.email, p.rfc, p.curp,
         a.street, a.ext_number, a.int_number, a.colonia, a.municipio, a.cp, s.name AS sector_name,
         t.id AS toma_id, t.kind AS toma_kind, t.diameter_mm AS toma_diameter_mm
@@ -65,7 +66,11 @@ pub async fn meters_of_contract(tx: &mut Scoped, contract_id: i64) -> Result<Vec
 }
 
 /// The newest `limit` readings of a meter, newest first.
-pub async fn recent_readings(tx: &mut Scoped, meter_id: i64, limit: i64) -> Result<Vec<ReadingRow>> {
+pub async fn recent_readings(
+    tx: &mut Scoped,
+    meter_id: i64,
+    limit: i64,
+) -> Result<Vec<ReadingRow>> {
     let t = tx.tenant().0;
     const SQL: &str = "SELECT id, meter_id, period, read_at, value_litres, source, quality
         FROM readings WHERE tenant_id = $1 AND meter_id = $2 ORDER BY read_at DESC LIMIT $3";
@@ -92,7 +97,11 @@ pub async fn balance_centavos(tx: &mut Scoped, contract_id: i64) -> Result<i64> 
 /// Accent- and case-insensitive partial search over contract number, titular, meter
 /// serial, street/colonia and phone. `tokens` must already be normalised with
 /// `domain::normalize_search` and split on spaces; every token must match.
-pub async fn search_accounts(tx: &mut Scoped, tokens: &[String], limit: i64) -> Result<Vec<SearchHit>> {
+pub async fn search_accounts(
+    tx: &mut Scoped,
+    tokens: &[String],
+    limit: i64,
+) -> Result<Vec<SearchHit>> {
     let t = tx.tenant().0;
     if tokens.is_empty() {
         return Ok(vec![]);
@@ -117,7 +126,10 @@ pub async fn search_accounts(tx: &mut Scoped, tokens: &[String], limit: i64) -> 
         tokens.len() + 2,
         tokens.len() + 3
     ));
-    let patterns: Vec<String> = tokens.iter().map(|tk| format!("%{}%", escape_like(tk))).collect();
+    let patterns: Vec<String> = tokens
+        .iter()
+        .map(|tk| format!("%{}%", escape_like(tk)))
+        .collect();
     let first = tokens[0].clone();
     Ok(on!(tx, |c| {
         let mut q = sqlx::query_as(&sql).bind(t);
@@ -138,7 +150,8 @@ fn escape_like(s: &str) -> String {
 
 pub async fn citizen_by_primary_contract(tx: &mut Scoped, contract_id: i64) -> Result<Option<i64>> {
     let t = tx.tenant().0;
-    const SQL: &str = "SELECT id FROM citizen_accounts WHERE tenant_id = $1 AND primary_contract_id = $2";
+    const SQL: &str =
+        "SELECT id FROM citizen_accounts WHERE tenant_id = $1 AND primary_contract_id = $2";
     Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
         .bind(t)
         .bind(contract_id)
@@ -146,7 +159,11 @@ pub async fn citizen_by_primary_contract(tx: &mut Scoped, contract_id: i64) -> R
         .await?))
 }
 
-pub async fn create_citizen(tx: &mut Scoped, primary_contract_id: i64, now: DateTime<Utc>) -> Result<i64> {
+pub async fn create_citizen(
+    tx: &mut Scoped,
+    primary_contract_id: i64,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let t = tx.tenant().0;
     const SQL: &str = "INSERT INTO citizen_accounts (tenant_id, primary_contract_id, created_at)
         VALUES ($1, $2, $3) RETURNING id";
@@ -161,9 +178,15 @@ pub async fn create_citizen(tx: &mut Scoped, primary_contract_id: i64, now: Date
 }
 
 /// Link a contract to a citizen account; linking twice is a no-op.
-pub async fn link_contract(tx: &mut Scoped, citizen_id: i64, contract_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub async fn link_contract(
+    tx: &mut Scoped,
+    citizen_id: i64,
+    contract_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let t = tx.tenant().0;
-    const SQL: &str = "INSERT INTO citizen_contracts (tenant_id, citizen_id, contract_id, linked_at)
+    const SQL: &str =
+        "INSERT INTO citizen_contracts (tenant_id, citizen_id, contract_id, linked_at)
         VALUES ($1, $2, $3, $4) ON CONFLICT (citizen_id, contract_id) DO NOTHING";
     on!(tx, |c| sqlx::query(SQL)
         .bind(t)
@@ -171,14 +194,26 @@ pub async fn link_contract(tx: &mut Scoped, citizen_id: i64, contract_id: i64, n
         .bind(contract_id)
         .bind(now)
         .execute(c)
-        .await.map(|_| ())?);
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
-pub async fn touch_citizen_login(tx: &mut Scoped, citizen_id: i64, now: DateTime<Utc>) -> Result<()> {
+pub async fn touch_citizen_login(
+    tx: &mut Scoped,
+    citizen_id: i64,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let t = tx.tenant().0;
-    const SQL: &str = "UPDATE citizen_accounts SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2";
-    on!(tx, |c| sqlx::query(SQL).bind(t).bind(citizen_id).bind(now).execute(c).await.map(|_| ())?);
+    const SQL: &str =
+        "UPDATE citizen_accounts SET last_login_at = $3 WHERE tenant_id = $1 AND id = $2";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(citizen_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
@@ -197,7 +232,11 @@ pub async fn linked_contracts(tx: &mut Scoped, citizen_id: i64) -> Result<Vec<Li
         .await?))
 }
 
-pub async fn citizen_has_contract(tx: &mut Scoped, citizen_id: i64, contract_id: i64) -> Result<bool> {
+pub async fn citizen_has_contract(
+    tx: &mut Scoped,
+    citizen_id: i64,
+    contract_id: i64,
+) -> Result<bool> {
     let t = tx.tenant().0;
     const SQL: &str = "SELECT COUNT(*) FROM citizen_contracts WHERE tenant_id = $1 AND citizen_id = $2 AND contract_id = $3";
     let n = on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
@@ -225,7 +264,8 @@ pub struct NewOtp<'a> {
 
 pub async fn insert_otp(tx: &mut Scoped, o: &NewOtp<'_>) -> Result<i64> {
     let t = tx.tenant().0;
-    const SQL: &str = "INSERT INTO otp_challenges (tenant_id, contract_id, purpose, citizen_id, code_hash,
+    const SQL: &str =
+        "INSERT INTO otp_challenges (tenant_id, contract_id, purpose, citizen_id, code_hash,
             channel, destination_masked, ip, attempts, created_at, expires_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9, $10) RETURNING id";
     Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
@@ -243,11 +283,16 @@ pub async fn insert_otp(tx: &mut Scoped, o: &NewOtp<'_>) -> Result<i64> {
         .await?))
 }
 
-const OTP_COLS: &str = "id, contract_id, purpose, citizen_id, code_hash, channel, destination_masked,
+const OTP_COLS: &str =
+    "id, contract_id, purpose, citizen_id, code_hash, channel, destination_masked,
     attempts, created_at, expires_at, consumed_at, locked_until";
 
 /// The newest challenge for a contract and purpose (consumed or not).
-pub async fn latest_otp(tx: &mut Scoped, contract_id: i64, purpose: &str) -> Result<Option<OtpChallenge>> {
+pub async fn latest_otp(
+    tx: &mut Scoped,
+    contract_id: i64,
+    purpose: &str,
+) -> Result<Option<OtpChallenge>> {
     let t = tx.tenant().0;
     let sql = format!(
         "SELECT {OTP_COLS} FROM otp_challenges WHERE tenant_id = $1 AND contract_id = $2 AND purpose = $3
@@ -262,7 +307,11 @@ pub async fn latest_otp(tx: &mut Scoped, contract_id: i64, purpose: &str) -> Res
 }
 
 /// Latest lock (cool-down end) on any challenge of the contract still in the future.
-pub async fn otp_locked_until(tx: &mut Scoped, contract_id: i64, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>> {
+pub async fn otp_locked_until(
+    tx: &mut Scoped,
+    contract_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>> {
     let t = tx.tenant().0;
     const SQL: &str = "SELECT locked_until FROM otp_challenges
         WHERE tenant_id = $1 AND contract_id = $2 AND locked_until IS NOT NULL AND locked_until > $3
@@ -275,7 +324,11 @@ pub async fn otp_locked_until(tx: &mut Scoped, contract_id: i64, now: DateTime<U
         .await?))
 }
 
-pub async fn count_otps_for_contract_since(tx: &mut Scoped, contract_id: i64, since: DateTime<Utc>) -> Result<i64> {
+pub async fn count_otps_for_contract_since(
+    tx: &mut Scoped,
+    contract_id: i64,
+    since: DateTime<Utc>,
+) -> Result<i64> {
     let t = tx.tenant().0;
     const SQL: &str = "SELECT COUNT(*) FROM otp_challenges WHERE tenant_id = $1 AND contract_id = $2 AND created_at > $3";
     Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
@@ -286,9 +339,14 @@ pub async fn count_otps_for_contract_since(tx: &mut Scoped, contract_id: i64, si
         .await?))
 }
 
-pub async fn count_otps_for_ip_since(tx: &mut Scoped, ip: &str, since: DateTime<Utc>) -> Result<i64> {
+pub async fn count_otps_for_ip_since(
+    tx: &mut Scoped,
+    ip: &str,
+    since: DateTime<Utc>,
+) -> Result<i64> {
     let t = tx.tenant().0;
-    const SQL: &str = "SELECT COUNT(*) FROM otp_challenges WHERE tenant_id = $1 AND ip = $2 AND created_at > $3";
+    const SQL: &str =
+        "SELECT COUNT(*) FROM otp_challenges WHERE tenant_id = $1 AND ip = $2 AND created_at > $3";
     Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
         .bind(t)
         .bind(ip)
@@ -298,11 +356,21 @@ pub async fn count_otps_for_ip_since(tx: &mut Scoped, ip: &str, since: DateTime<
 }
 
 /// Record a wrong attempt; sets `locked_until` when `lock` is given.
-pub async fn otp_failed_attempt(tx: &mut Scoped, id: i64, lock: Option<DateTime<Utc>>) -> Result<()> {
+pub async fn otp_failed_attempt(
+    tx: &mut Scoped,
+    id: i64,
+    lock: Option<DateTime<Utc>>,
+) -> Result<()> {
     let t = tx.tenant().0;
     const SQL: &str = "UPDATE otp_challenges SET attempts = attempts + 1, locked_until = COALESCE($3, locked_until)
         WHERE tenant_id = $1 AND id = $2";
-    on!(tx, |c| sqlx::query(SQL).bind(t).bind(id).bind(lock).execute(c).await.map(|_| ())?);
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(lock)
+        .execute(c)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
@@ -310,7 +378,13 @@ pub async fn otp_failed_attempt(tx: &mut Scoped, id: i64, lock: Option<DateTime<
 pub async fn otp_consume(tx: &mut Scoped, id: i64, now: DateTime<Utc>) -> Result<bool> {
     let t = tx.tenant().0;
     const SQL: &str = "UPDATE otp_challenges SET consumed_at = $3 WHERE tenant_id = $1 AND id = $2 AND consumed_at IS NULL";
-    let n = on!(tx, |c| sqlx::query(SQL).bind(t).bind(id).bind(now).execute(c).await?.rows_affected());
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
     Ok(n == 1)
 }
 
@@ -318,9 +392,14 @@ pub async fn otp_consume(tx: &mut Scoped, id: i64, now: DateTime<Utc>) -> Result
 
 pub async fn staff_by_email(tx: &mut Scoped, email: &str) -> Result<Option<StaffUser>> {
     let t = tx.tenant().0;
-    const SQL: &str = "SELECT id, email, full_name, role, password_hash, active, failed_logins, locked_until
+    const SQL: &str =
+        "SELECT id, email, full_name, role, password_hash, active, failed_logins, locked_until
         FROM staff_users WHERE tenant_id = $1 AND email = $2";
-    Ok(on!(tx, |c| sqlx::query_as(SQL).bind(t).bind(email).fetch_optional(c).await?))
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(email)
+        .fetch_optional(c)
+        .await?))
 }
 
 pub async fn staff_login_result(
@@ -337,7 +416,8 @@ pub async fn staff_login_result(
         .bind(failed_logins)
         .bind(locked_until)
         .execute(c)
-        .await.map(|_| ())?);
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
@@ -398,7 +478,11 @@ pub async fn insert_session(tx: &mut Scoped, s: &NewSession<'_>) -> Result<i64> 
         .await?))
 }
 
-pub async fn session_by_token_hash(tx: &mut Scoped, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Session>> {
+pub async fn session_by_token_hash(
+    tx: &mut Scoped,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>> {
     let t = tx.tenant().0;
     const SQL: &str = "SELECT s.id, s.kind, s.citizen_id, s.staff_id, s.active_contract_id, s.expires_at, s.last_seen_at,
             u.email AS staff_email, u.full_name AS staff_name, u.role AS staff_role
@@ -414,24 +498,49 @@ pub async fn session_by_token_hash(tx: &mut Scoped, token_hash: &str, now: DateT
 }
 
 /// Slide the session's expiry (called at most once a minute per session).
-pub async fn touch_session(tx: &mut Scoped, id: i64, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<()> {
+pub async fn touch_session(
+    tx: &mut Scoped,
+    id: i64,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
     let t = tx.tenant().0;
-    const SQL: &str = "UPDATE sessions SET last_seen_at = $3, expires_at = $4 WHERE tenant_id = $1 AND id = $2";
-    on!(tx, |c| sqlx::query(SQL).bind(t).bind(id).bind(now).bind(expires_at).execute(c).await.map(|_| ())?);
+    const SQL: &str =
+        "UPDATE sessions SET last_seen_at = $3, expires_at = $4 WHERE tenant_id = $1 AND id = $2";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(c)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
 pub async fn set_session_contract(tx: &mut Scoped, id: i64, contract_id: i64) -> Result<()> {
     let t = tx.tenant().0;
-    const SQL: &str = "UPDATE sessions SET active_contract_id = $3 WHERE tenant_id = $1 AND id = $2";
-    on!(tx, |c| sqlx::query(SQL).bind(t).bind(id).bind(contract_id).execute(c).await.map(|_| ())?);
+    const SQL: &str =
+        "UPDATE sessions SET active_contract_id = $3 WHERE tenant_id = $1 AND id = $2";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(contract_id)
+        .execute(c)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
 pub async fn delete_session(tx: &mut Scoped, token_hash: &str) -> Result<()> {
     let t = tx.tenant().0;
     const SQL: &str = "DELETE FROM sessions WHERE tenant_id = $1 AND token_hash = $2";
-    on!(tx, |c| sqlx::query(SQL).bind(t).bind(token_hash).execute(c).await.map(|_| ())?);
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(token_hash)
+        .execute(c)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
@@ -450,7 +559,8 @@ pub struct NewEvent<'a> {
 
 pub async fn record_event(tx: &mut Scoped, e: NewEvent<'_>) -> Result<i64> {
     let t = tx.tenant().0;
-    const SQL: &str = "INSERT INTO domain_events (tenant_id, occurred_at, actor_kind, actor_id, action,
+    const SQL: &str =
+        "INSERT INTO domain_events (tenant_id, occurred_at, actor_kind, actor_id, action,
             subject_kind, subject_id, data, ip)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
     Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
@@ -467,26 +577,49 @@ pub async fn record_event(tx: &mut Scoped, e: NewEvent<'_>) -> Result<i64> {
         .await?))
 }
 
-pub async fn events_for_subject(tx: &mut Scoped, kind: &str, id: i64, limit: i64) -> Result<Vec<DomainEvent>> {
+pub async fn events_for_subject(
+    tx: &mut Scoped,
+    kind: &str,
+    id: i64,
+    limit: i64,
+) -> Result<Vec<DomainEvent>> {
     let t = tx.tenant().0;
-    const SQL: &str = "SELECT id, occurred_at, actor_kind, actor_id, action, subject_kind, subject_id, data, ip
+    const SQL: &str =
+        "SELECT id, occurred_at, actor_kind, actor_id, action, subject_kind, subject_id, data, ip
         FROM domain_events WHERE tenant_id = $1 AND subject_kind = $2 AND subject_id = $3
         ORDER BY id DESC LIMIT $4";
-    Ok(on!(tx, |c| sqlx::query_as(SQL).bind(t).bind(kind).bind(id).bind(limit).fetch_all(c).await?))
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(kind)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
 }
 
 pub async fn recent_events(tx: &mut Scoped, limit: i64) -> Result<Vec<DomainEvent>> {
     let t = tx.tenant().0;
-    const SQL: &str = "SELECT id, occurred_at, actor_kind, actor_id, action, subject_kind, subject_id, data, ip
+    const SQL: &str =
+        "SELECT id, occurred_at, actor_kind, actor_id, action, subject_kind, subject_id, data, ip
         FROM domain_events WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2";
-    Ok(on!(tx, |c| sqlx::query_as(SQL).bind(t).bind(limit).fetch_all(c).await?))
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
 }
 
 // ---------------------------------------------------------------- outbox
 
 /// Enqueue a side effect in the caller's transaction. Enqueuing the same
 /// `dedupe_key` twice is a no-op (returns false).
-pub async fn enqueue(tx: &mut Scoped, kind: &str, dedupe_key: &str, payload: &Value, now: DateTime<Utc>) -> Result<bool> {
+pub async fn enqueue(
+    tx: &mut Scoped,
+    kind: &str,
+    dedupe_key: &str,
+    payload: &Value,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     let t = tx.tenant().0;
     const SQL: &str = "INSERT INTO outbox (tenant_id, kind, dedupe_key, payload, created_at, available_at, attempts)
         VALUES ($1, $2, $3, $4, $5, $5, 0) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING";
@@ -502,20 +635,36 @@ pub async fn enqueue(tx: &mut Scoped, kind: &str, dedupe_key: &str, payload: &Va
     Ok(n == 1)
 }
 
-const OUTBOX_COLS: &str = "id, kind, dedupe_key, payload, created_at, attempts, delivered_at, last_error";
+const OUTBOX_COLS: &str =
+    "id, kind, dedupe_key, payload, created_at, attempts, delivered_at, last_error";
 
-pub async fn outbox_due(tx: &mut Scoped, now: DateTime<Utc>, limit: i64) -> Result<Vec<OutboxItem>> {
+pub async fn outbox_due(
+    tx: &mut Scoped,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<OutboxItem>> {
     let t = tx.tenant().0;
     let sql = format!(
         "SELECT {OUTBOX_COLS} FROM outbox WHERE tenant_id = $1 AND delivered_at IS NULL AND available_at <= $2
          ORDER BY id LIMIT $3"
     );
-    Ok(on!(tx, |c| sqlx::query_as(&sql).bind(t).bind(now).bind(limit).fetch_all(c).await?))
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
 }
 
-pub async fn outbox_recent(tx: &mut Scoped, kind_prefix: &str, limit: i64) -> Result<Vec<OutboxItem>> {
+pub async fn outbox_recent(
+    tx: &mut Scoped,
+    kind_prefix: &str,
+    limit: i64,
+) -> Result<Vec<OutboxItem>> {
     let t = tx.tenant().0;
-    let sql = format!("SELECT {OUTBOX_COLS} FROM outbox WHERE tenant_id = $1 AND kind LIKE $2 ORDER BY id DESC LIMIT $3");
+    let sql = format!(
+        "SELECT {OUTBOX_COLS} FROM outbox WHERE tenant_id = $1 AND kind LIKE $2 ORDER BY id DESC LIMIT $3"
+    );
     Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
         .bind(format!("{kind_prefix}%"))
@@ -526,9 +675,15 @@ pub async fn outbox_recent(tx: &mut Scoped, kind_prefix: &str, limit: i64) -> Re
 
 /// Mark delivered, optionally replacing the payload (e.g. to drop a one-time code
 /// once it has been handed to the channel). Returns false if already delivered.
-pub async fn outbox_delivered(tx: &mut Scoped, id: i64, now: DateTime<Utc>, payload: Option<&Value>) -> Result<bool> {
+pub async fn outbox_delivered(
+    tx: &mut Scoped,
+    id: i64,
+    now: DateTime<Utc>,
+    payload: Option<&Value>,
+) -> Result<bool> {
     let t = tx.tenant().0;
-    const SQL: &str = "UPDATE outbox SET delivered_at = $3, attempts = attempts + 1, last_error = NULL,
+    const SQL: &str =
+        "UPDATE outbox SET delivered_at = $3, attempts = attempts + 1, last_error = NULL,
             payload = COALESCE($4, payload)
         WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL";
     let n = on!(tx, |c| sqlx::query(SQL)
@@ -542,11 +697,24 @@ pub async fn outbox_delivered(tx: &mut Scoped, id: i64, now: DateTime<Utc>, payl
     Ok(n == 1)
 }
 
-pub async fn outbox_failed(tx: &mut Scoped, id: i64, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
+pub async fn outbox_failed(
+    tx: &mut Scoped,
+    id: i64,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> Result<()> {
     let t = tx.tenant().0;
-    const SQL: &str = "UPDATE outbox SET attempts = attempts + 1, last_error = $3, available_at = $4
+    const SQL: &str =
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $3, available_at = $4
         WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL";
-    on!(tx, |c| sqlx::query(SQL).bind(t).bind(id).bind(error).bind(retry_at).execute(c).await.map(|_| ())?);
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(error)
+        .bind(retry_at)
+        .execute(c)
+        .await
+        .map(|_| ())?);
     Ok(())
 }
 
@@ -554,7 +722,10 @@ pub async fn outbox_failed(tx: &mut Scoped, id: i64, error: &str, retry_at: Date
 pub async fn count_contracts(tx: &mut Scoped) -> Result<i64> {
     let t = tx.tenant().0;
     const SQL: &str = "SELECT COUNT(*) FROM contracts WHERE tenant_id = $1";
-    Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL).bind(t).fetch_one(c).await?))
+    Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
+        .bind(t)
+        .fetch_one(c)
+        .await?))
 }
 
 impl TenantId {

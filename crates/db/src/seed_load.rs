@@ -65,14 +65,36 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     let contract_base = next_id(&mut tx, "contracts").await?;
     let meter_base = next_id(&mut tx, "meters").await?;
 
-    batch(&mut tx, "sectors", &["id", "tenant_id", "code", "name", "municipio"], &u.sectors, |q, i, s| {
-        q.push_i64(sector_base + i as i64).push_i64(t).push_str(&s.code).push_str(&s.name).push_str(s.municipio);
-    })
+    batch(
+        &mut tx,
+        "sectors",
+        &["id", "tenant_id", "code", "name", "municipio"],
+        &u.sectors,
+        |q, i, s| {
+            q.push_i64(sector_base + i as i64)
+                .push_i64(t)
+                .push_str(&s.code)
+                .push_str(&s.name)
+                .push_str(s.municipio);
+        },
+    )
     .await?;
     batch(
         &mut tx,
         "persons",
-        &["id", "tenant_id", "full_name", "given_names", "surname1", "surname2", "phone", "email", "rfc", "curp", "created_at"],
+        &[
+            "id",
+            "tenant_id",
+            "full_name",
+            "given_names",
+            "surname1",
+            "surname2",
+            "phone",
+            "email",
+            "rfc",
+            "curp",
+            "created_at",
+        ],
         &u.persons,
         |q, i, p| {
             q.push_i64(person_base + i as i64)
@@ -92,7 +114,17 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     batch(
         &mut tx,
         "addresses",
-        &["id", "tenant_id", "street", "ext_number", "int_number", "colonia", "municipio", "cp", "sector_id"],
+        &[
+            "id",
+            "tenant_id",
+            "street",
+            "ext_number",
+            "int_number",
+            "colonia",
+            "municipio",
+            "cp",
+            "sector_id",
+        ],
         &u.addresses,
         |q, i, a| {
             q.push_i64(address_base + i as i64)
@@ -107,13 +139,19 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
         },
     )
     .await?;
-    batch(&mut tx, "tomas", &["id", "tenant_id", "address_id", "kind", "diameter_mm"], &u.tomas, |q, i, tm| {
-        q.push_i64(toma_base + i as i64)
-            .push_i64(t)
-            .push_i64(address_base + tm.address as i64)
-            .push_str(tm.kind)
-            .push_i32(i32::from(tm.diameter_mm));
-    })
+    batch(
+        &mut tx,
+        "tomas",
+        &["id", "tenant_id", "address_id", "kind", "diameter_mm"],
+        &u.tomas,
+        |q, i, tm| {
+            q.push_i64(toma_base + i as i64)
+                .push_i64(t)
+                .push_i64(address_base + tm.address as i64)
+                .push_str(tm.kind)
+                .push_i32(i32::from(tm.diameter_mm));
+        },
+    )
     .await?;
 
     // Meter serial per contract for the search text.
@@ -143,7 +181,20 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     batch(
         &mut tx,
         "contracts",
-        &["id", "tenant_id", "number", "person_id", "toma_id", "use_type", "tariff_class", "status", "start_date", "vulnerable", "search_text", "created_at"],
+        &[
+            "id",
+            "tenant_id",
+            "number",
+            "person_id",
+            "toma_id",
+            "use_type",
+            "tariff_class",
+            "status",
+            "start_date",
+            "vulnerable",
+            "search_text",
+            "created_at",
+        ],
         &u.contracts,
         |q, i, c| {
             q.push_i64(contract_base + i as i64)
@@ -164,7 +215,20 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     batch(
         &mut tx,
         "meters",
-        &["id", "tenant_id", "contract_id", "serial", "make", "model", "diameter_mm", "digits", "multiplier", "installed_on", "smart", "active"],
+        &[
+            "id",
+            "tenant_id",
+            "contract_id",
+            "serial",
+            "make",
+            "model",
+            "diameter_mm",
+            "digits",
+            "multiplier",
+            "installed_on",
+            "smart",
+            "active",
+        ],
         &u.meters,
         |q, i, m| {
             q.push_i64(meter_base + i as i64)
@@ -185,7 +249,16 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     batch(
         &mut tx,
         "readings",
-        &["tenant_id", "meter_id", "period", "read_at", "value_litres", "source", "quality", "created_at"],
+        &[
+            "tenant_id",
+            "meter_id",
+            "period",
+            "read_at",
+            "value_litres",
+            "source",
+            "quality",
+            "created_at",
+        ],
         &u.readings,
         |q, _i, r| {
             q.push_i64(t)
@@ -202,7 +275,15 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     batch(
         &mut tx,
         "ledger_entries",
-        &["tenant_id", "contract_id", "kind", "amount_centavos", "description", "occurred_on", "created_at"],
+        &[
+            "tenant_id",
+            "contract_id",
+            "kind",
+            "amount_centavos",
+            "description",
+            "occurred_on",
+            "created_at",
+        ],
         &u.opening_balances,
         |q, _i, b| {
             q.push_i64(t)
@@ -218,7 +299,14 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     batch(
         &mut tx,
         "staff_users",
-        &["tenant_id", "email", "full_name", "role", "password_hash", "created_at"],
+        &[
+            "tenant_id",
+            "email",
+            "full_name",
+            "role",
+            "password_hash",
+            "created_at",
+        ],
         &u.staff,
         |q, _i, s| {
             q.push_i64(t)
@@ -245,7 +333,14 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
     )
     .await?;
     if let Tx::Postgres(pg) = &mut tx.tx {
-        for table in ["sectors", "persons", "addresses", "tomas", "contracts", "meters"] {
+        for table in [
+            "sectors",
+            "persons",
+            "addresses",
+            "tomas",
+            "contracts",
+            "meters",
+        ] {
             let sql = format!(
                 "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
             );
@@ -253,7 +348,11 @@ pub async fn load(db: &Db, u: &Utility, staff_password_hash: &str) -> Result<Loa
         }
     }
     tx.commit().await?;
-    Ok(Loaded { tenant, contracts: u.contracts.len(), readings: u.readings.len() })
+    Ok(Loaded {
+        tenant,
+        contracts: u.contracts.len(),
+        readings: u.readings.len(),
+    })
 }
 
 /// A write transaction with the owner's privileges (PostgreSQL: no `SET ROLE`), still
@@ -271,14 +370,19 @@ async fn owner_tx(db: &Db, tenant: TenantId) -> Result<Scoped> {
                 .bind(tenant.0.to_string())
                 .execute(&mut *tx)
                 .await?;
-            Ok(Scoped { tx: Tx::Postgres(tx), tenant })
+            Ok(Scoped {
+                tx: Tx::Postgres(tx),
+                tenant,
+            })
         }
     }
 }
 
 async fn next_id(tx: &mut Scoped, table: &str) -> Result<i64> {
     let sql = format!("SELECT CAST(COALESCE(MAX(id), 0) + 1 AS BIGINT) FROM {table}");
-    Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(&sql).fetch_one(c).await?))
+    Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(&sql)
+        .fetch_one(c)
+        .await?))
 }
 
 /// One bound value of a bulk insert.

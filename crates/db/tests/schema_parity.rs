@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 type Columns = BTreeMap<String, BTreeSet<String>>;
 
 async fn sqlite_columns(db: &db::Db) -> Columns {
-    let db::Db::Sqlite { read, .. } = db else { panic!("not SQLite") };
+    let db::Db::Sqlite { read, .. } = db else {
+        panic!("not SQLite")
+    };
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
          WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> '_sqlx_migrations'",
@@ -43,18 +45,32 @@ fn assert_tenant_scoped(cols: &Columns, which: &str) {
     assert!(cols.len() > 10, "{which}: only {} tables", cols.len());
     for (table, c) in cols {
         if table != "tenants" {
-            assert!(c.contains("tenant_id"), "{which}: table {table} has no tenant_id column");
+            assert!(
+                c.contains("tenant_id"),
+                "{which}: table {table} has no tenant_id column"
+            );
         }
     }
 }
 
 fn diff(a: &Columns, b: &Columns) -> Vec<String> {
     let flat = |m: &Columns| -> BTreeSet<(String, String)> {
-        m.iter().flat_map(|(t, cs)| cs.iter().map(move |c| (t.clone(), c.clone()))).collect()
+        m.iter()
+            .flat_map(|(t, cs)| cs.iter().map(move |c| (t.clone(), c.clone())))
+            .collect()
     };
     let (fa, fb) = (flat(a), flat(b));
     fa.symmetric_difference(&fb)
-        .map(|(t, c)| format!("{t}.{c} only in {}", if fa.contains(&(t.clone(), c.clone())) { "SQLite" } else { "PostgreSQL" }))
+        .map(|(t, c)| {
+            format!(
+                "{t}.{c} only in {}",
+                if fa.contains(&(t.clone(), c.clone())) {
+                    "SQLite"
+                } else {
+                    "PostgreSQL"
+                }
+            )
+        })
         .collect()
 }
 
@@ -72,7 +88,9 @@ async fn postgres_schema_matches_sqlite() {
     let sqlite = sqlite_columns(&sdb).await;
     sdb.close().await;
 
-    let Some(pg) = common::PgDb::new("postgres_schema_matches_sqlite").await else { return };
+    let Some(pg) = common::PgDb::new("postgres_schema_matches_sqlite").await else {
+        return;
+    };
     let db = db::Db::connect(Some(&pg.url)).await.expect("connect");
     db.migrate().await.expect("migrate");
     // Migrating twice is a no-op.
@@ -85,5 +103,8 @@ async fn postgres_schema_matches_sqlite() {
     assert_tenant_scoped(&postgres, "PostgreSQL");
     let d = diff(&sqlite, &postgres);
     assert!(d.is_empty(), "schemas differ:\n{}", d.join("\n"));
-    assert_eq!(sqlite.keys().collect::<Vec<_>>(), postgres.keys().collect::<Vec<_>>());
+    assert_eq!(
+        sqlite.keys().collect::<Vec<_>>(),
+        postgres.keys().collect::<Vec<_>>()
+    );
 }

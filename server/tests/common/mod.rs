@@ -49,7 +49,10 @@ pub fn demo_utility() -> seed::Utility {
 
 /// Contract numbers with a phone on file; the first one is a normal contract.
 pub fn demo_contracts() -> Vec<String> {
-    seed::demo_logins(&demo_utility()).into_iter().map(|(n, _)| n).collect()
+    seed::demo_logins(&demo_utility())
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect()
 }
 
 pub fn pg_base_url() -> String {
@@ -106,7 +109,9 @@ impl TestDb {
                     Ok(c) => c,
                     Err(e) => {
                         if pg_required() {
-                            panic!("PostgreSQL not reachable at {base} and SUPRA_REQUIRE_PG=1: {e}");
+                            panic!(
+                                "PostgreSQL not reachable at {base} and SUPRA_REQUIRE_PG=1: {e}"
+                            );
                         }
                         eprintln!("SKIPPED (PostgreSQL not reachable at {base}): {test_name}");
                         return None;
@@ -118,7 +123,12 @@ impl TestDb {
                     .await
                     .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
                 let _ = conn.close().await;
-                Some(TestDb { url: pg_url_with_db(&base, &name), backend, _dir: None, pg_name: Some(name) })
+                Some(TestDb {
+                    url: pg_url_with_db(&base, &name),
+                    backend,
+                    _dir: None,
+                    pg_name: Some(name),
+                })
             }
         }
     }
@@ -126,15 +136,22 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         let base = pg_base_url();
         // Own thread and runtime: Drop may run inside (or after) the test's runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async move {
                 use sqlx::Connection;
                 let mut conn = sqlx::PgConnection::connect(&base).await.ok()?;
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
                 let _ = conn.close().await;
                 Some(())
             })
@@ -156,9 +173,14 @@ impl Client {
         let http = reqwest::Client::builder()
             .cookie_store(cookies)
             .redirect(reqwest::redirect::Policy::none())
+            // A hung request fails the test instead of hanging the run.
+            .timeout(std::time::Duration::from_secs(20))
             .build()
             .expect("reqwest client");
-        Client { addr: addr.to_string(), http }
+        Client {
+            addr: addr.to_string(),
+            http,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -166,7 +188,11 @@ impl Client {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.http.get(self.url(path)).send().await.unwrap_or_else(|e| panic!("GET {path}: {e}"))
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
     }
 
     /// POST a server function (`/api/<endpoint>`) with a form-urlencoded body.
@@ -180,7 +206,12 @@ impl Client {
     }
 
     /// POST a raw body with the given content type to a server function.
-    pub async fn post_raw(&self, endpoint: &str, content_type: &str, body: &'static str) -> Response {
+    pub async fn post_raw(
+        &self,
+        endpoint: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> Response {
         self.http
             .post(self.url(&format!("/api/{endpoint}")))
             .header(reqwest::header::CONTENT_TYPE, content_type)
@@ -191,15 +222,24 @@ impl Client {
     }
 
     pub async fn request_code(&self, contract: &str) -> Response {
-        self.post_fn("citizen/request_code", &[("contrato", contract)]).await
+        self.post_fn("citizen/request_code", &[("contrato", contract)])
+            .await
     }
 
     pub async fn verify_code(&self, contract: &str, code: &str) -> Response {
-        self.post_fn("citizen/verify_code", &[("contrato", contract), ("codigo", code)]).await
+        self.post_fn(
+            "citizen/verify_code",
+            &[("contrato", contract), ("codigo", code)],
+        )
+        .await
     }
 
     pub async fn staff_login(&self, email: &str, password: &str) -> Response {
-        self.post_fn("staff/login", &[("correo", email), ("contrasena", password)]).await
+        self.post_fn(
+            "staff/login",
+            &[("correo", email), ("contrasena", password)],
+        )
+        .await
     }
 }
 
@@ -255,7 +295,9 @@ where
     let (srv, _logins) = server::prepare(config).await.expect("server::prepare");
     let db = srv.state.db.clone();
     let tenant = srv.state.default_tenant;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = format!("http://{}", listener.local_addr().expect("local addr"));
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(server::serve(srv, listener, async move {
@@ -281,12 +323,16 @@ impl TestApp {
 
     /// The newest one-time code sent for `contract`, read from the outbox.
     pub async fn latest_code(&self, contract: &str) -> String {
-        self.latest_code_in(self.tenant, contract).await.unwrap_or_else(|| panic!("no code in the outbox for {contract}"))
+        self.latest_code_in(self.tenant, contract)
+            .await
+            .unwrap_or_else(|| panic!("no code in the outbox for {contract}"))
     }
 
     pub async fn latest_code_in(&self, tenant: TenantId, contract: &str) -> Option<String> {
         let mut tx = self.db.read(tenant).await.expect("read tx");
-        let items = db::repo::outbox_recent(&mut tx, "notify.", 50).await.expect("outbox_recent");
+        let items = db::repo::outbox_recent(&mut tx, "notify.", 50)
+            .await
+            .expect("outbox_recent");
         // Newest first.
         items.into_iter().find_map(|i| {
             let p = &i.payload.0;
@@ -294,29 +340,48 @@ impl TestApp {
                 return None;
             }
             let text = p.get("text").and_then(Value::as_str).unwrap_or("");
-            text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).map(str::to_string)
+            text.split(|c: char| !c.is_ascii_digit())
+                .find(|w| w.len() == 6)
+                .map(str::to_string)
         })
     }
 
     /// Request a code and sign in with it on `client`; panics on failure.
     pub async fn citizen_sign_in(&self, client: &Client, contract: &str) {
         let r = client.request_code(contract).await;
-        assert_eq!(r.status(), StatusCode::OK, "request_code: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "request_code: {}",
+            r.text().await.unwrap_or_default()
+        );
         let code = self.latest_code(contract).await;
         let r = client.verify_code(contract, &code).await;
-        assert_eq!(r.status(), StatusCode::OK, "verify_code: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "verify_code: {}",
+            r.text().await.unwrap_or_default()
+        );
     }
 
     /// Sign in as staff on `client`; panics on failure.
     pub async fn staff_sign_in(&self, client: &Client, email: &str) {
         let r = client.staff_login(email, DEMO_PASSWORD).await;
-        assert_eq!(r.status(), StatusCode::OK, "staff_login: {}", r.text().await.unwrap_or_default());
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "staff_login: {}",
+            r.text().await.unwrap_or_default()
+        );
     }
 
     /// Recent audit events of the default tenant, newest first.
     pub async fn recent_events(&self, limit: i64) -> Vec<db::models::DomainEvent> {
         let mut tx = self.db.read(self.tenant).await.expect("read tx");
-        db::repo::recent_events(&mut tx, limit).await.expect("recent_events")
+        db::repo::recent_events(&mut tx, limit)
+            .await
+            .expect("recent_events")
     }
 
     /// Stop the server and remove the database.
@@ -360,14 +425,22 @@ pub async fn parts(r: Response) -> (StatusCode, HeaderMap, String) {
 /// Read a JSON body, failing with the raw text if it is not JSON.
 pub async fn json(r: Response) -> (StatusCode, Value) {
     let (status, _, body) = parts(r).await;
-    let v = serde_json::from_str(&body).unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {body}"));
+    let v = serde_json::from_str(&body)
+        .unwrap_or_else(|e| panic!("status {status}: body is not JSON ({e}): {body}"));
     (status, v)
 }
 
 /// Assert `r` has `status` and its body mentions `needle`; returns the body.
 pub async fn expect_error(r: Response, status: u16, needle: &str) -> String {
     let (s, _, body) = parts(r).await;
-    assert_eq!(s.as_u16(), status, "expected {status} mentioning {needle:?}, got {s}: {body}");
-    assert!(body.contains(needle), "expected body to mention {needle:?}, got {s}: {body}");
+    assert_eq!(
+        s.as_u16(),
+        status,
+        "expected {status} mentioning {needle:?}, got {s}: {body}"
+    );
+    assert!(
+        body.contains(needle),
+        "expected body to mention {needle:?}, got {s}: {body}"
+    );
     body
 }

@@ -59,12 +59,17 @@ impl PgDb {
             .await
             .unwrap_or_else(|e| panic!("CREATE DATABASE {name}: {e}"));
         let _ = conn.close().await;
-        Some(PgDb { url: pg_url_with_db(&base, &name), name })
+        Some(PgDb {
+            url: pg_url_with_db(&base, &name),
+            name,
+        })
     }
 
     /// A superuser connection to this database (no `SET ROLE`).
     pub async fn owner(&self) -> sqlx::PgConnection {
-        sqlx::PgConnection::connect(&self.url).await.expect("owner connection")
+        sqlx::PgConnection::connect(&self.url)
+            .await
+            .expect("owner connection")
     }
 }
 
@@ -73,10 +78,15 @@ impl Drop for PgDb {
         let name = self.name.clone();
         let base = pg_base_url();
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async move {
                 let mut conn = sqlx::PgConnection::connect(&base).await.ok()?;
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await;
                 let _ = conn.close().await;
                 Some(())
             })
