@@ -56,18 +56,18 @@ mod imp {
     }
 
     pub async fn clear_private() {
-        if let Some(db) = open().await {
-            if let Ok(tx) = db.transaction(&[STORE], TransactionMode::ReadWrite) {
-                if let Ok(store) = tx.store(STORE) {
-                    let _ = store.clear().await;
-                }
-                let _ = tx.done().await;
+        if let Some(db) = open().await
+            && let Ok(tx) = db.transaction(&[STORE], TransactionMode::ReadWrite)
+        {
+            if let Ok(store) = tx.store(STORE) {
+                let _ = store.clear().await;
             }
+            let _ = tx.done().await;
         }
-        if let Some(w) = web_sys::window() {
-            if let Some(ctrl) = w.navigator().service_worker().controller() {
-                let _ = ctrl.post_message(&JsValue::from_str("clear-private"));
-            }
+        if let Some(ctrl) =
+            web_sys::window().and_then(|w| w.navigator().service_worker().controller())
+        {
+            let _ = ctrl.post_message(&JsValue::from_str("clear-private"));
         }
     }
 
@@ -123,12 +123,11 @@ mod imp {
 
     pub fn prompt_install() {
         INSTALL_EVENT.with(|s| {
-            if let Some(e) = s.borrow_mut().take() {
-                if let Ok(p) = js_sys::Reflect::get(&e, &JsValue::from_str("prompt")) {
-                    if let Some(f) = p.dyn_ref::<js_sys::Function>() {
-                        let _ = f.call0(&e);
-                    }
-                }
+            if let Some(e) = s.borrow_mut().take()
+                && let Ok(p) = js_sys::Reflect::get(&e, &JsValue::from_str("prompt"))
+                && let Some(f) = p.dyn_ref::<js_sys::Function>()
+            {
+                let _ = f.call0(&e);
             }
         });
     }

@@ -311,7 +311,9 @@ pub async fn dashboard() -> Result<Dashboard, AppError> {
     }
     let linked = repo::linked_contracts(&mut tx, citizen_id).await?;
     let (d, _) = load_dashboard(&mut tx, contract_id, 12).await?;
-    let mut d = d.ok_or(AppError::NotFound)?;
+    let Some(mut d) = d else {
+        return fail(AppError::NotFound);
+    };
     d.linked = linked
         .into_iter()
         .map(|l| LinkedView {

@@ -52,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         },
     )
     .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+    .layer(middleware::from_fn(error_status))
     .layer(middleware::from_fn(headers))
     .layer(middleware::from_fn(csrf))
     .layer(middleware::from_fn(track_metrics))
@@ -152,6 +153,26 @@ async fn csrf(req: Request, next: Next) -> Response {
             .into_response();
     }
     next.run(req).await
+}
+
+/// Server functions whose arguments do not even deserialize answer with the
+/// framework's default 500; the body is our `AppError`, so give it its real status
+/// (bad input is a 4xx, never a 500).
+async fn error_status(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    if !api || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Security headers everywhere; revalidation for static assets (the service worker

@@ -248,10 +248,10 @@ impl Auth {
         let Some(ch) = challenge.filter(|c| c.consumed_at.is_none()) else {
             return Err(AuthError::field("codigo", "Primero pide un código."));
         };
-        if let Purpose::Link { citizen_id } = purpose {
-            if ch.citizen_id != Some(citizen_id) {
-                return Err(AuthError::field("codigo", "Primero pide un código."));
-            }
+        if let Purpose::Link { citizen_id } = purpose
+            && ch.citizen_id != Some(citizen_id)
+        {
+            return Err(AuthError::field("codigo", "Primero pide un código."));
         }
         if ch.expires_at <= now {
             return Err(AuthError::field(

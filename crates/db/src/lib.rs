@@ -86,12 +86,10 @@ impl Db {
 
     /// Open (creating if needed, with its parent directory) an SQLite database file.
     pub async fn open_sqlite_file(path: &Path) -> Result<Db> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    Error::Config(format!("cannot create directory {}: {e}", dir.display()))
-                })?;
-            }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::Config(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
         }
         let opts = SqliteConnectOptions::new().filename(path);
         Self::connect_sqlite(opts).await

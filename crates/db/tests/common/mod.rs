@@ -49,7 +49,12 @@ impl PgDb {
                 if pg_required() {
                     panic!("PostgreSQL not reachable at {base} and SUPRA_REQUIRE_PG=1: {e}");
                 }
-                eprintln!("SKIPPED (PostgreSQL not reachable at {base}): {test_name}");
+                // Straight to stderr: libtest would swallow eprintln! of a passing test.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "SKIPPED (PostgreSQL not reachable at {base}): {test_name}"
+                );
                 return None;
             }
         };
