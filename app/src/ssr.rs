@@ -335,13 +335,8 @@ fn period_label(p: i32) -> String {
 }
 
 fn date_label(t: DateTime<Utc>) -> String {
-    let l = t.with_timezone(&chrono_tz_mx());
+    let l = t.with_timezone(&chrono_tz::America::Mexico_City);
     format!("{} {} {}", l.day(), MONTHS[l.month0() as usize], l.year())
-}
-
-fn chrono_tz_mx() -> chrono::FixedOffset {
-    // Mexico City has had no daylight saving since 2022: UTC-6 all year.
-    chrono::FixedOffset::west_opt(6 * 3600).expect("valid offset")
 }
 
 fn label<T: std::str::FromStr>(code: &str, f: impl Fn(&T) -> &'static str) -> String {

@@ -767,3 +767,71 @@ async fn ops_endpoints(backend: Backend, name: &str) {
 
     app.shutdown().await;
 }
+
+both!(
+    sqlite_link_and_switch_contracts,
+    postgres_link_and_switch_contracts,
+    link_and_switch_contracts
+);
+
+/// A citizen adds a second contract (code sent to that contract's phone), sees it,
+/// switches back, and cannot switch to a contract that is not theirs.
+async fn link_and_switch_contracts(backend: Backend, name: &str) {
+    let Some(app) = spawn(backend, name).await else {
+        return;
+    };
+    let logins = seed::demo_logins(&common::demo_utility());
+    let (a, b) = (logins[0].0.clone(), logins[1].0.clone());
+    let c = app.new_client();
+    app.citizen_sign_in(&c, &a).await;
+
+    let (s, v) = json(c.post_fn("citizen/link_request", &[("contrato", &b)]).await).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let code = app.latest_code(&b).await;
+    let r = c
+        .post_fn(
+            "citizen/link_verify",
+            &[("contrato", &b), ("codigo", &code)],
+        )
+        .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+
+    let (s, d) = json(c.post_fn("citizen/dashboard", &[]).await).await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(str_field(&d, "number"), b, "the linked contract is shown");
+    let linked = d["linked"].as_array().expect("linked contracts");
+    assert_eq!(linked.len(), 2, "{d}");
+
+    let a_id = contract_id_of(&app, &a).await.to_string();
+    let r = c.post_fn("citizen/switch", &[("contract_id", &a_id)]).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    let (_, d) = json(c.post_fn("citizen/dashboard", &[]).await).await;
+    assert_eq!(str_field(&d, "number"), a);
+
+    let other = contract_id_of(&app, &logins[2].0).await.to_string();
+    let r = c
+        .post_fn("citizen/switch", &[("contract_id", &other)])
+        .await;
+    assert_eq!(
+        r.status().as_u16(),
+        404,
+        "switching to someone else's contract"
+    );
+    let (_, d) = json(c.post_fn("citizen/dashboard", &[]).await).await;
+    assert_eq!(
+        str_field(&d, "number"),
+        a,
+        "still on the citizen's own contract"
+    );
+    app.shutdown().await;
+}
