@@ -306,10 +306,10 @@ pub async fn logout() -> Result<(), AppError> {
 pub async fn dashboard() -> Result<Dashboard, AppError> {
     let (citizen_id, contract_id, r) = citizen().await?;
     let mut tx = r.st.db.read(r.tenant).await?;
-    if !repo::citizen_has_contract(&mut tx, citizen_id, contract_id).await? {
+    let linked = repo::linked_contracts(&mut tx, citizen_id).await?;
+    if !linked.iter().any(|l| l.contract_id == contract_id) {
         return fail(AppError::Forbidden);
     }
-    let linked = repo::linked_contracts(&mut tx, citizen_id).await?;
     let (d, _) = load_dashboard(&mut tx, contract_id, 12).await?;
     let Some(mut d) = d else {
         return fail(AppError::NotFound);
@@ -415,7 +415,7 @@ async fn load_dashboard(
             flagged: matches!(c, domain::consumption::Consumption::Negative(_)),
         })
         .collect();
-    let balance = Money::from_centavos(repo::balance_centavos(tx, contract_id).await?);
+    let balance = Money::from_centavos(a.balance_centavos);
     let address = format!(
         "{} {}{}, {}, {}, C.P. {}",
         a.street,

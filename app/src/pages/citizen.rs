@@ -8,71 +8,55 @@ use crate::api::*;
 use crate::error::AppError;
 use crate::offline;
 
-/// Contract number + code, in two steps on one page.
-#[component]
-pub fn CitizenLogin() -> impl IntoView {
-    let request = ServerAction::<RequestCode>::new();
-    let verify = ServerAction::<VerifyCode>::new();
-    view! {
-        <Title text="Entrar"/>
-        <h1>"Entrar a mi cuenta"</h1>
-        <CodeSteps request=request.value() verify=verify.value()
-            step1=move || view! {
+/// The two steps (contract number → code) for any pair of server actions whose first
+/// step answers `CodeSentView`: one view for signing in and for linking a contract.
+macro_rules! code_steps {
+    ($request:expr, $verify:expr) => {{
+        let (request, verify) = ($request, $verify);
+        move || match request.value().get().and_then(|r| r.ok()) {
+            None => view! {
                 <ActionForm action=request attr:class="stack" attr:novalidate=true>
                     <StepOneFields request=request.value()/>
                 </ActionForm>
             }
-            step2=move |sent: CodeSentView| view! {
+            .into_any(),
+            Some(sent) => view! {
                 <ActionForm action=verify attr:class="stack" attr:novalidate=true>
                     <StepTwoFields sent verify=verify.value()/>
                 </ActionForm>
             }
-        />
+            .into_any(),
+        }
+    }};
+}
+
+/// Contract number + code, in two steps on one page.
+#[component]
+pub fn CitizenLogin() -> impl IntoView {
+    let steps = code_steps!(
+        ServerAction::<RequestCode>::new(),
+        ServerAction::<VerifyCode>::new()
+    );
+    view! {
+        <Title text="Entrar"/>
+        <h1>"Entrar a mi cuenta"</h1>
+        {steps}
     }
 }
 
 /// Link another contract to the signed-in account.
 #[component]
 pub fn LinkContract() -> impl IntoView {
-    let request = ServerAction::<LinkRequest>::new();
-    let verify = ServerAction::<LinkVerify>::new();
+    let steps = code_steps!(
+        ServerAction::<LinkRequest>::new(),
+        ServerAction::<LinkVerify>::new()
+    );
     view! {
         <Title text="Agregar contrato"/>
         <h1>"Agregar otro contrato"</h1>
         <p>"Te enviaremos un código al teléfono registrado en ese contrato."</p>
-        <CodeSteps request=request.value() verify=verify.value()
-            step1=move || view! {
-                <ActionForm action=request attr:class="stack" attr:novalidate=true>
-                    <StepOneFields request=request.value()/>
-                </ActionForm>
-            }
-            step2=move |sent: CodeSentView| view! {
-                <ActionForm action=verify attr:class="stack" attr:novalidate=true>
-                    <StepTwoFields sent verify=verify.value()/>
-                </ActionForm>
-            }
-        />
+        {steps}
         <p><a href="/cuenta">"Volver a mi cuenta"</a></p>
-    }
-}
-
-#[component]
-fn CodeSteps<S1, V1, S2, V2>(
-    #[prop(into)] request: Signal<Option<Result<CodeSentView, AppError>>>,
-    #[prop(into)] verify: Signal<Option<Result<(), AppError>>>,
-    step1: S1,
-    step2: S2,
-) -> impl IntoView
-where
-    S1: Fn() -> V1 + Send + Sync + 'static,
-    V1: IntoView + 'static,
-    S2: Fn(CodeSentView) -> V2 + Send + Sync + 'static,
-    V2: IntoView + 'static,
-{
-    let _ = verify;
-    move || match request.get().and_then(|r| r.ok()) {
-        None => step1().into_any(),
-        Some(sent) => step2(sent).into_any(),
     }
 }
 

@@ -39,6 +39,8 @@ pub struct AccountRow {
     pub toma_id: i64,
     pub toma_kind: String,
     pub toma_diameter_mm: i32,
+    /// Derived from the ledger (positive = the customer owes).
+    pub balance_centavos: i64,
 }
 
 #[derive(Debug, Clone, FromRow)]

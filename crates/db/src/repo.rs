@@ -25,7 +25,9 @@ const ACCOUNT_SELECT: &str =
     "SELECT c.id AS contract_id, c.number, c.use_type, c.tariff_class, c.status,
         c.start_date, c.vulnerable, p.id AS person_id, p.full_name, p.phone, p.email, p.rfc, p.curp,
         a.street, a.ext_number, a.int_number, a.colonia, a.municipio, a.cp, s.name AS sector_name,
-        t.id AS toma_id, t.kind AS toma_kind, t.diameter_mm AS toma_diameter_mm
+        t.id AS toma_id, t.kind AS toma_kind, t.diameter_mm AS toma_diameter_mm,
+        (SELECT CAST(COALESCE(SUM(l.amount_centavos), 0) AS BIGINT) FROM ledger_entries l
+           WHERE l.tenant_id = c.tenant_id AND l.contract_id = c.id) AS balance_centavos
     FROM contracts c
     JOIN persons p ON p.id = c.person_id AND p.tenant_id = c.tenant_id
     JOIN tomas t ON t.id = c.toma_id AND t.tenant_id = c.tenant_id
@@ -79,18 +81,6 @@ pub async fn recent_readings(
         .bind(meter_id)
         .bind(limit)
         .fetch_all(c)
-        .await?))
-}
-
-/// Balance in centavos, derived from the ledger (positive = the customer owes).
-pub async fn balance_centavos(tx: &mut Scoped, contract_id: i64) -> Result<i64> {
-    let t = tx.tenant().0;
-    const SQL: &str = "SELECT CAST(COALESCE(SUM(amount_centavos), 0) AS BIGINT)
-        FROM ledger_entries WHERE tenant_id = $1 AND contract_id = $2";
-    Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
-        .bind(t)
-        .bind(contract_id)
-        .fetch_one(c)
         .await?))
 }
 
