@@ -108,6 +108,22 @@ test.describe('citizen pages (phone)', () => {
     // presence is the citizen spec's business, here only its accessibility counts.
     await page.locator('.contract-number').waitFor({ timeout: 5_000 }).catch(() => {});
     await checkA11y(page, '/sin-conexion (with saved data)');
+
+    // Adding another contract (signed in).
+    await open(page, '/cuenta/agregar');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Agregar otro contrato');
+    await checkA11y(page, '/cuenta/agregar');
+  });
+
+  test('not-found page and the development outbox', async ({ page }) => {
+    const res = await page.goto('/no-existe');
+    expect(res?.status()).toBe(404);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('No encontramos esa página');
+    await checkA11y(page, '404');
+
+    await page.goto('/dev/outbox');
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('Mensajes enviados');
+    await checkA11y(page, '/dev/outbox');
   });
 
   test('offline page without saved data', async ({ page }) => {
