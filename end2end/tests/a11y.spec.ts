@@ -101,6 +101,16 @@ test.describe('citizen pages (phone)', () => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mi cuenta');
     await checkA11y(page, '/cuenta (signed in, full load)');
 
+    // 200 % zoom on a phone-width screen: nothing wider than the viewport (WCAG 1.4.10).
+    await page.evaluate(() => {
+      document.documentElement.style.zoom = '2';
+    });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, '/cuenta at 200 % zoom scrolls sideways').toBeLessThanOrEqual(0);
+    await page.evaluate(() => {
+      document.documentElement.style.zoom = '';
+    });
+
     // /sin-conexion with this device's saved dashboard.
     await open(page, '/sin-conexion');
     await expect(page.getByRole('heading', { level: 1 })).toBeVisible();

@@ -259,7 +259,7 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> impl IntoView {
                             <tr>
                                 <th scope="row">{p.label.clone()}</th>
                                 <td>
-                                    <span class="bar" style=style aria-hidden="true"></span>
+                                    <span class="bar-track" aria-hidden="true"><span class="bar" style=style></span></span>
                                     <span class="m3">{p.m3.clone()}</span>
                                     {p.estimated.then(|| view! { <span class="tag">" estimado"</span> })}
                                     {p.flagged.then(|| view! { <span class="tag warn">" en revisión"</span> })}
