@@ -2,8 +2,6 @@
 //! large-text preference, service-worker messages. On the server they are no-ops,
 //! so components can call them unconditionally from effects.
 
-use crate::api::Dashboard;
-
 #[cfg(feature = "hydrate")]
 mod imp {
     use std::cell::RefCell;
@@ -198,6 +196,3 @@ mod imp {
 }
 
 pub use imp::*;
-
-/// Keep the type referenced on the server build too.
-pub type Snapshot = Dashboard;

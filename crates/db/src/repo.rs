@@ -708,16 +708,6 @@ pub async fn outbox_failed(
     Ok(())
 }
 
-/// Used by tests and the seed to know whether a tenant has data yet.
-pub async fn count_contracts(tx: &mut Scoped) -> Result<i64> {
-    let t = tx.tenant().0;
-    const SQL: &str = "SELECT COUNT(*) FROM contracts WHERE tenant_id = $1";
-    Ok(on!(tx, |c| sqlx::query_scalar::<_, i64>(SQL)
-        .bind(t)
-        .fetch_one(c)
-        .await?))
-}
-
 impl TenantId {
     pub fn new(id: i64) -> Self {
         TenantId(id)
