@@ -4,7 +4,8 @@
 #   - wasm-bindgen-cli = the wasm-bindgen version in Cargo.lock
 #   - cargo-leptos 0.3.10 (0.3.11 needs rustc 1.96), built without downloads
 #   - wasm-opt from npm binaryen 132 (tools/), first on PATH (Debian's 108 breaks wasm)
-#   - Debian chromium (browser tests) and the end2end npm packages (from the lockfile)
+#   - Debian chromium (browser tests), poppler-utils (PDF text checks) and the end2end
+#     npm packages (from the lockfile)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -45,11 +46,14 @@ ensure_wasm_opt() {
 }
 
 ensure_chromium() {
-  if [[ ! -x /usr/bin/chromium ]]; then
-    say "installing Debian chromium (browser tests)"
+  local missing=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    say "installing Debian ${missing[*]} (browser tests, bill PDF text checks)"
     local sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
 

@@ -72,6 +72,8 @@ pub struct StaffProfile {
     pub name: String,
     pub email: String,
     pub role: String,
+    /// Facturación or administración: tariffs, billing runs, adjustments.
+    pub can_bill: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,6 +115,7 @@ pub struct AccountDetail {
     pub sector: String,
     pub all_readings: Vec<ReadingView>,
     pub events: Vec<AuditView>,
+    pub invoices: Vec<BillRow>,
 }
 
 /// Step 1 of citizen sign-in: send a code to the phone/e-mail on file.
@@ -173,4 +176,291 @@ pub async fn search_accounts(q: String) -> Result<SearchResult, AppError> {
 #[server(endpoint = "staff/account")]
 pub async fn get_account(contract_id: i64) -> Result<AccountDetail, AppError> {
     crate::ssr::account(contract_id).await
+}
+
+// ---------------------------------------------------------------- bills (citizen and staff)
+
+/// One bill in a list. Every field is formatted on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillRow {
+    pub id: i64,
+    /// "octubre 2026".
+    pub period: String,
+    pub folio: String,
+    pub total: String,
+    /// What is still unpaid of this bill.
+    pub unpaid: String,
+    /// Status code: emitida, pagada, parcial, vencida, cancelada.
+    pub status: String,
+    /// Status in words ("Por pagar", "Pagado"…).
+    pub status_label: String,
+    /// Still to be paid (emitida, parcial, vencida).
+    pub open: bool,
+    pub issued_on: String,
+    pub due_date: String,
+    pub m3: String,
+    pub estimated: bool,
+}
+
+/// The citizen's bills; stored in IndexedDB as-is for offline use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillList {
+    pub contract_id: i64,
+    pub contract_number: String,
+    pub rows: Vec<BillRow>,
+    pub pending_count: usize,
+    pub pending_total: String,
+    pub fetched_at: String,
+}
+
+/// One row of "¿Cómo se calculó?".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRow {
+    pub description: String,
+    /// "10 m³" or empty.
+    pub quantity: String,
+    /// "$11.20" or empty.
+    pub unit_price: String,
+    pub amount: String,
+}
+
+/// One line (concept) of a bill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillLineRow {
+    pub concept: String,
+    pub description: String,
+    /// "23 m³", "1 servicio".
+    pub quantity: String,
+    pub amount: String,
+    pub tax_label: String,
+    pub tax_amount: String,
+    pub estimated: bool,
+    pub steps: Vec<StepRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustmentRow {
+    pub kind: String,
+    pub amount: String,
+    pub reason: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillReading {
+    pub date: String,
+    pub value: String,
+}
+
+/// Everything a bill shows; stored in IndexedDB as-is (the last 6) for offline use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillDetail {
+    pub row: BillRow,
+    pub contract_id: i64,
+    pub contract_number: String,
+    pub titular: String,
+    pub service_address: String,
+    pub use_label: String,
+    pub meter_serial: String,
+    pub previous_reading: Option<BillReading>,
+    pub current_reading: Option<BillReading>,
+    pub lines: Vec<BillLineRow>,
+    pub adjustments: Vec<AdjustmentRow>,
+    pub previous_balance: String,
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+    pub amount_due: String,
+    pub tariff_names: String,
+    /// Changes whenever the PDF would change (the offline copy is refreshed then).
+    pub pdf_key: String,
+    pub fetched_at: String,
+}
+
+/// Bills of the signed-in citizen's active contract, newest first.
+#[server(endpoint = "citizen/bills")]
+pub async fn get_bills() -> Result<BillList, AppError> {
+    crate::ssr::bills::bills().await
+}
+
+/// One bill of the signed-in citizen (active or linked contract).
+#[server(endpoint = "citizen/bill")]
+pub async fn get_bill(id: i64) -> Result<BillDetail, AppError> {
+    crate::ssr::bills::bill(id).await
+}
+
+/// The newest bills with all their detail, to keep on the phone for offline use.
+#[server(endpoint = "citizen/bills_offline")]
+pub async fn get_bills_offline() -> Result<Vec<BillDetail>, AppError> {
+    crate::ssr::bills::bills_offline().await
+}
+
+// ---------------------------------------------------------------- staff: billing
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffVersionRow {
+    pub id: i64,
+    pub use_label: String,
+    pub class_label: String,
+    pub valid_from: String,
+    pub name: String,
+    pub saved_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TariffEdit {
+    pub id: Option<i64>,
+    pub name: String,
+    pub toml: String,
+}
+
+/// The result of "Simular recibo".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimResult {
+    pub tariff_name: String,
+    pub period: String,
+    pub billed_m3: String,
+    pub lines: Vec<BillLineRow>,
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunListRow {
+    pub id: i64,
+    pub period: String,
+    pub status: String,
+    pub status_label: String,
+    pub started_at: String,
+    pub invoices_issued: String,
+    pub total: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingOverview {
+    /// The previous month, `AAAA-MM`.
+    pub default_period: String,
+    pub runs: Vec<RunListRow>,
+}
+
+/// Live progress of a billing run (the SSE events carry this as JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunProgress {
+    pub status: String,
+    pub status_label: String,
+    pub contracts_total: i64,
+    pub contracts_done: i64,
+    pub pct: u8,
+    /// "Procesados 1,200 de 2,000 contratos (60 %) · 1,100 recibos nuevos".
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UseTotalsRow {
+    pub use_label: String,
+    pub invoices: String,
+    pub m3: String,
+    pub estimated: String,
+    pub total: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountRow {
+    pub label: String,
+    pub count: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub contract_id: i64,
+    pub number: String,
+    pub reason: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunView {
+    pub id: i64,
+    pub period: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub progress: RunProgress,
+    pub invoices_issued: String,
+    pub already_issued: String,
+    pub total: String,
+    pub estimated: String,
+    pub flagged: String,
+    pub skipped: String,
+    /// One sentence for the person at the screen.
+    pub headline: String,
+    pub by_use: Vec<UseTotalsRow>,
+    pub skipped_by_reason: Vec<CountRow>,
+    pub reviews: Vec<ReviewItem>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffBill {
+    pub detail: BillDetail,
+    pub can_adjust: bool,
+}
+
+#[server(endpoint = "staff/tariffs")]
+pub async fn list_tariffs() -> Result<Vec<TariffVersionRow>, AppError> {
+    crate::ssr::bills::tariffs().await
+}
+
+#[server(endpoint = "staff/tariff")]
+pub async fn get_tariff(id: Option<i64>) -> Result<TariffEdit, AppError> {
+    crate::ssr::bills::tariff(id).await
+}
+
+/// Validate and store a tariff version; goes to the list on success.
+#[server(endpoint = "staff/tariff_save")]
+pub async fn tariff_save(toml: String) -> Result<(), AppError> {
+    crate::ssr::bills::tariff_save(toml).await
+}
+
+/// "Simular recibo": the bill for `m3` under the tariff in `toml` (not stored).
+#[server(endpoint = "staff/tariff_simulate")]
+pub async fn simulate_bill(
+    toml: String,
+    m3: String,
+    dias: Option<String>,
+    inapam: Option<String>,
+) -> Result<SimResult, AppError> {
+    crate::ssr::bills::simulate(toml, m3, dias, inapam).await
+}
+
+#[server(endpoint = "staff/billing")]
+pub async fn get_billing_overview() -> Result<BillingOverview, AppError> {
+    crate::ssr::bills::billing_overview().await
+}
+
+/// Start a billing run for `periodo` (AAAA-MM); goes to its progress page.
+#[server(endpoint = "staff/billing_start")]
+pub async fn start_billing_run(periodo: String) -> Result<(), AppError> {
+    crate::ssr::bills::start_run(periodo).await
+}
+
+#[server(endpoint = "staff/billing_run")]
+pub async fn get_run(id: i64) -> Result<RunView, AppError> {
+    crate::ssr::bills::run_view(id).await
+}
+
+#[server(endpoint = "staff/invoice")]
+pub async fn get_staff_bill(id: i64) -> Result<StaffBill, AppError> {
+    crate::ssr::bills::staff_bill(id).await
+}
+
+/// An adjustment (`ajuste`, + or −) or credit note (`nota_credito`) on an invoice.
+#[server(endpoint = "staff/adjust")]
+pub async fn post_adjustment(
+    invoice_id: i64,
+    tipo: String,
+    importe: String,
+    motivo: String,
+) -> Result<(), AppError> {
+    crate::ssr::bills::adjust(invoice_id, tipo, importe, motivo).await
 }

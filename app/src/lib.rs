@@ -56,10 +56,17 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("entrar") view=CitizenLogin/>
                     <Route path=path!("cuenta") view=CitizenDashboard ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/agregar") view=LinkContract/>
+                    <Route path=path!("cuenta/recibos") view=CitizenBills ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/recibos/:id") view=CitizenBill ssr=SsrMode::Async/>
                     <Route path=path!("sin-conexion") view=OfflinePage/>
                     <Route path=path!("personal/entrar") view=StaffLogin/>
                     <Route path=path!("personal") view=StaffSearch ssr=SsrMode::Async/>
                     <Route path=path!("personal/cuentas/:id") view=StaffAccount ssr=SsrMode::Async/>
+                    <Route path=path!("personal/recibos/:id") view=StaffInvoice ssr=SsrMode::Async/>
+                    <Route path=path!("personal/tarifas") view=StaffTariffs ssr=SsrMode::Async/>
+                    <Route path=path!("personal/tarifas/editar") view=TariffEditor ssr=SsrMode::Async/>
+                    <Route path=path!("personal/facturacion") view=StaffBilling ssr=SsrMode::Async/>
+                    <Route path=path!("personal/facturacion/corridas/:id") view=BillingRunPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <InstallBanner/>

@@ -1,6 +1,7 @@
-//! Browser-only helpers: IndexedDB snapshot (rexie), connectivity, install prompt,
-//! large-text preference, service-worker messages. On the server they are no-ops,
-//! so components can call them unconditionally from effects.
+//! Browser-only helpers: IndexedDB snapshot (rexie) of the dashboard and of the last
+//! bills with their PDFs, connectivity, install prompt, large-text preference,
+//! service-worker messages, server-sent events. On the server they are no-ops, so
+//! components can call them unconditionally from effects.
 
 #[cfg(feature = "hydrate")]
 mod imp {
@@ -10,19 +11,177 @@ mod imp {
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
 
-    use crate::api::Dashboard;
+    use crate::api::{BillDetail, BillList, Dashboard};
 
     const DB: &str = "supra";
+    /// JSON snapshots: the dashboard (`KEY`) and the bills list (`LIST_KEY`).
     const STORE: &str = "snapshots";
     const KEY: &str = "dashboard";
+    const LIST_KEY: &str = "bills";
+    /// One bill's detail as JSON, keyed by invoice id.
+    const BILLS: &str = "bills";
+    /// One bill's PDF, keyed by invoice id: `{version, blob}`.
+    const PDFS: &str = "pdfs";
+    const ALL_STORES: [&str; 3] = [STORE, BILLS, PDFS];
 
     async fn open() -> Option<Rexie> {
+        // Version 2 added the bills and their PDFs; existing stores are kept.
         Rexie::builder(DB)
-            .version(1)
+            .version(2)
             .add_object_store(ObjectStore::new(STORE))
+            .add_object_store(ObjectStore::new(BILLS))
+            .add_object_store(ObjectStore::new(PDFS))
             .build()
             .await
             .ok()
+    }
+
+    async fn put(store: &str, key: &str, value: &JsValue) -> bool {
+        let Some(db) = open().await else { return false };
+        let Ok(tx) = db.transaction(&[store], TransactionMode::ReadWrite) else {
+            return false;
+        };
+        let Ok(s) = tx.store(store) else { return false };
+        let ok = s.put(value, Some(&JsValue::from_str(key))).await.is_ok();
+        tx.done().await.is_ok() && ok
+    }
+
+    async fn get(store: &str, key: &str) -> Option<JsValue> {
+        let db = open().await?;
+        let tx = db.transaction(&[store], TransactionMode::ReadOnly).ok()?;
+        let s = tx.store(store).ok()?;
+        s.get(JsValue::from_str(key)).await.ok()?
+    }
+
+    async fn get_json<T: serde::de::DeserializeOwned>(store: &str, key: &str) -> Option<T> {
+        serde_json::from_str(&get(store, key).await?.as_string()?).ok()
+    }
+
+    async fn put_json<T: serde::Serialize>(store: &str, key: &str, value: &T) -> bool {
+        match serde_json::to_string(value) {
+            Ok(json) => put(store, key, &JsValue::from_str(&json)).await,
+            Err(_) => false,
+        }
+    }
+
+    pub async fn save_bill_list(l: &BillList) {
+        put_json(STORE, LIST_KEY, l).await;
+    }
+
+    pub fn load_bill_list() -> impl std::future::Future<Output = Option<BillList>> + Send {
+        send_wrapper::SendWrapper::new(get_json(STORE, LIST_KEY))
+    }
+
+    pub fn load_bill(id: i64) -> impl std::future::Future<Output = Option<BillDetail>> + Send {
+        send_wrapper::SendWrapper::new(async move { get_json(BILLS, &id.to_string()).await })
+    }
+
+    /// The PDF of bill `id` from the server (through the service worker).
+    async fn fetch_pdf(id: i64) -> Option<web_sys::Blob> {
+        let w = web_sys::window()?;
+        let url = format!("/cuenta/recibos/{id}/pdf");
+        let resp: web_sys::Response = wasm_bindgen_futures::JsFuture::from(w.fetch_with_str(&url))
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        let ct = resp.headers().get("content-type").ok()??;
+        if !resp.ok() || !ct.starts_with("application/pdf") {
+            return None;
+        }
+        wasm_bindgen_futures::JsFuture::from(resp.blob().ok()?)
+            .await
+            .ok()?
+            .dyn_into()
+            .ok()
+    }
+
+    async fn pdf_version(id: i64) -> Option<String> {
+        let v = get(PDFS, &id.to_string()).await?;
+        js_sys::Reflect::get(&v, &JsValue::from_str("version"))
+            .ok()?
+            .as_string()
+    }
+
+    /// Keep bill `d` and its PDF on the phone (the PDF is downloaded only when it is
+    /// missing or changed). True when both are saved.
+    pub async fn save_bill(d: &BillDetail) -> bool {
+        let id = d.row.id;
+        if !put_json(BILLS, &id.to_string(), d).await {
+            return false;
+        }
+        if pdf_version(id).await.as_deref() == Some(d.pdf_key.as_str()) {
+            return true;
+        }
+        let Some(blob) = fetch_pdf(id).await else {
+            return false;
+        };
+        let rec = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(
+            &rec,
+            &JsValue::from_str("version"),
+            &JsValue::from_str(&d.pdf_key),
+        );
+        let _ = js_sys::Reflect::set(&rec, &JsValue::from_str("blob"), &blob);
+        put(PDFS, &id.to_string(), &rec).await
+    }
+
+    /// Keep only these bills (and their PDFs) on the phone.
+    pub async fn keep_only_bills(ids: &[i64]) {
+        let keep: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        let Some(db) = open().await else { return };
+        let Ok(tx) = db.transaction(&[BILLS, PDFS], TransactionMode::ReadWrite) else {
+            return;
+        };
+        for name in [BILLS, PDFS] {
+            let Ok(store) = tx.store(name) else { continue };
+            let Ok(keys) = store.get_all_keys(None, None).await else {
+                continue;
+            };
+            for k in keys {
+                if !k.as_string().is_some_and(|k| keep.contains(&k)) {
+                    let _ = store.delete(k).await;
+                }
+            }
+        }
+        let _ = tx.done().await;
+    }
+
+    /// A `blob:` URL for the saved PDF of bill `id`.
+    pub fn pdf_object_url(id: i64) -> impl std::future::Future<Output = Option<String>> + Send {
+        send_wrapper::SendWrapper::new(async move {
+            let v = get(PDFS, &id.to_string()).await?;
+            let blob: web_sys::Blob = js_sys::Reflect::get(&v, &JsValue::from_str("blob"))
+                .ok()?
+                .dyn_into()
+                .ok()?;
+            web_sys::Url::create_object_url_with_blob(&blob).ok()
+        })
+    }
+
+    /// Server-sent events of `url`; `on_message` gets each event's data and returns
+    /// whether to keep listening.
+    pub struct Watch(send_wrapper::SendWrapper<web_sys::EventSource>);
+
+    impl Watch {
+        pub fn close(&self) {
+            self.0.close();
+        }
+    }
+
+    pub fn watch_events(url: &str, on_message: impl Fn(String) -> bool + 'static) -> Option<Watch> {
+        let es = web_sys::EventSource::new(url).ok()?;
+        let es2 = es.clone();
+        let f = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            if let Some(data) = ev.data().as_string()
+                && !on_message(data)
+            {
+                es2.close();
+            }
+        });
+        es.set_onmessage(Some(f.as_ref().unchecked_ref()));
+        f.forget();
+        Some(Watch(send_wrapper::SendWrapper::new(es)))
     }
 
     pub async fn save_dashboard(d: &Dashboard) {
@@ -55,10 +214,12 @@ mod imp {
 
     pub async fn clear_private() {
         if let Some(db) = open().await
-            && let Ok(tx) = db.transaction(&[STORE], TransactionMode::ReadWrite)
+            && let Ok(tx) = db.transaction(&ALL_STORES, TransactionMode::ReadWrite)
         {
-            if let Ok(store) = tx.store(STORE) {
-                let _ = store.clear().await;
+            for name in ALL_STORES {
+                if let Ok(store) = tx.store(name) {
+                    let _ = store.clear().await;
+                }
             }
             let _ = tx.done().await;
         }
@@ -173,9 +334,30 @@ mod imp {
 
 #[cfg(not(feature = "hydrate"))]
 mod imp {
-    use crate::api::Dashboard;
+    use crate::api::{BillDetail, BillList, Dashboard};
     pub async fn save_dashboard(_: &Dashboard) {}
     pub async fn load_dashboard() -> Option<Dashboard> {
+        None
+    }
+    pub async fn save_bill_list(_: &BillList) {}
+    pub async fn load_bill_list() -> Option<BillList> {
+        None
+    }
+    pub async fn load_bill(_: i64) -> Option<BillDetail> {
+        None
+    }
+    pub async fn save_bill(_: &BillDetail) -> bool {
+        false
+    }
+    pub async fn keep_only_bills(_: &[i64]) {}
+    pub async fn pdf_object_url(_: i64) -> Option<String> {
+        None
+    }
+    pub struct Watch;
+    impl Watch {
+        pub fn close(&self) {}
+    }
+    pub fn watch_events(_: &str, _: impl Fn(String) -> bool + 'static) -> Option<Watch> {
         None
     }
     pub async fn clear_private() {}

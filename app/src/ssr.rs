@@ -30,6 +30,8 @@ pub struct AppState {
     pub default_tenant: TenantId,
     pub secure_cookies: bool,
     pub dev_mode: bool,
+    /// Billing settings (due days, review policy, chunk size) for runs started here.
+    pub billing: invoicing::Settings,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -87,6 +89,15 @@ fn fail<T>(e: AppError) -> Result<T, AppError> {
     let is_api_call = parts
         .as_ref()
         .is_some_and(|p| p.uri.path().starts_with("/api/"));
+    // A form posted without JavaScript (the browser asks for HTML; the app's own
+    // calls ask for JSON) goes back to its page with the error in the URL
+    // (`?__err=`, shown next to its field): keep that redirect, no 4xx page.
+    let plain_form = parts.as_ref().is_some_and(|p| {
+        p.headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
     if let (false, Some(p), AppError::Unauthorized) = (is_api_call, &parts, &e) {
         // A page rendered for someone not signed in: send them to the right sign-in.
         redirect(if p.uri.path().starts_with("/personal") {
@@ -95,8 +106,17 @@ fn fail<T>(e: AppError) -> Result<T, AppError> {
             "/entrar"
         });
     }
-    if let (true, Some(opts)) = (is_api_call, use_context::<ResponseOptions>()) {
-        opts.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST));
+    if let Some(opts) = use_context::<ResponseOptions>() {
+        if is_api_call {
+            if !plain_form {
+                opts.set_status(
+                    StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+                );
+            }
+        } else if matches!(e, AppError::Forbidden | AppError::NotFound) {
+            // A page that may not be shown says so with its status too (403 / 404).
+            opts.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::NOT_FOUND));
+        }
     }
     Err(e)
 }
@@ -123,26 +143,34 @@ pub struct Req {
     cookie: Option<String>,
 }
 
+impl Req {
+    /// Tenant (from `Host`), client IP and session cookie of a request. The one code
+    /// path for server functions ([`req`]) and plain axum handlers (PDF, SSE).
+    pub fn from_headers(st: AppState, h: &HeaderMap, peer: Option<SocketAddr>) -> Req {
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let tenant = st.tenant_for_host(host);
+        let cookie = h
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == SESSION_COOKIE)
+            .map(|(_, v)| v.to_string());
+        Req {
+            ip: client_ip(h, peer),
+            st,
+            tenant,
+            cookie,
+        }
+    }
+}
+
 async fn req() -> Result<Req, AppError> {
     let st = state()?;
     let h = headers().await?;
     let peer = extract::<ConnectInfo<SocketAddr>>().await.ok().map(|c| c.0);
-    let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
-    let tenant = st.tenant_for_host(host);
-    let cookie = h
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
-    Ok(Req {
-        ip: client_ip(&h, peer),
-        st,
-        tenant,
-        cookie,
-    })
+    Ok(Req::from_headers(st, &h, peer))
 }
 
 async fn session(r: &Req) -> Result<Option<auth::SessionInfo>, AppError> {
@@ -152,10 +180,10 @@ async fn session(r: &Req) -> Result<Option<auth::SessionInfo>, AppError> {
     Ok(s.filter(|s| s.tenant == r.tenant))
 }
 
-/// The signed-in citizen: (citizen id, active contract id).
-pub async fn citizen() -> Result<(i64, i64, Req), AppError> {
-    let r = req().await?;
-    match session(&r).await? {
+/// The citizen signed in on `r`: (citizen id, active contract id). No side effects
+/// on the response (see [`citizen`] for server functions).
+async fn citizen_of(r: &Req) -> Result<(i64, i64), AppError> {
+    match session(r).await? {
         Some(auth::SessionInfo {
             actor:
                 auth::Actor::Citizen {
@@ -163,13 +191,22 @@ pub async fn citizen() -> Result<(i64, i64, Req), AppError> {
                     contract_id: Some(c),
                 },
             ..
-        }) => Ok((citizen_id, c, r)),
-        Some(_) => fail(AppError::Forbidden),
-        None => fail(AppError::Unauthorized),
+        }) => Ok((citizen_id, c)),
+        Some(_) => Err(AppError::Forbidden),
+        None => Err(AppError::Unauthorized),
     }
 }
 
-struct Staff {
+/// The signed-in citizen: (citizen id, active contract id).
+pub async fn citizen() -> Result<(i64, i64, Req), AppError> {
+    let r = req().await?;
+    match citizen_of(&r).await {
+        Ok((citizen_id, c)) => Ok((citizen_id, c, r)),
+        Err(e) => fail(e),
+    }
+}
+
+pub struct Staff {
     id: i64,
     name: String,
     email: String,
@@ -177,8 +214,16 @@ struct Staff {
     r: Req,
 }
 
-async fn staff(allowed: &[StaffRole]) -> Result<Staff, AppError> {
-    let r = req().await?;
+/// Roles that manage tariffs, billing runs and adjustments (admin always may).
+const BILLING: &[StaffRole] = &[StaffRole::Facturacion];
+
+fn can_bill(role: StaffRole) -> bool {
+    role == StaffRole::Admin || BILLING.contains(&role)
+}
+
+/// The staff member signed in on `r`, if their role is allowed. No side effects on
+/// the response (see [`staff`] for server functions).
+async fn staff_of(r: Req, allowed: &[StaffRole]) -> Result<Staff, AppError> {
     match session(&r).await? {
         Some(auth::SessionInfo {
             actor:
@@ -199,11 +244,19 @@ async fn staff(allowed: &[StaffRole]) -> Result<Staff, AppError> {
                     r,
                 })
             } else {
-                fail(AppError::Forbidden)
+                Err(AppError::Forbidden)
             }
         }
-        Some(_) => fail(AppError::Forbidden),
-        None => fail(AppError::Unauthorized),
+        Some(_) => Err(AppError::Forbidden),
+        None => Err(AppError::Unauthorized),
+    }
+}
+
+async fn staff(allowed: &[StaffRole]) -> Result<Staff, AppError> {
+    let r = req().await?;
+    match staff_of(r, allowed).await {
+        Ok(s) => Ok(s),
+        Err(e) => fail(e),
     }
 }
 
@@ -487,6 +540,7 @@ pub async fn staff_login(correo: String, contrasena: String) -> Result<(), AppEr
 pub async fn staff_me() -> Result<StaffProfile, AppError> {
     let s = staff(StaffRole::ALL).await?;
     Ok(StaffProfile {
+        can_bill: can_bill(s.role),
         name: s.name,
         email: s.email,
         role: s.role.label_es().to_string(),
@@ -586,6 +640,12 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
     };
     let events = repo::events_for_subject(&mut tx, "contract", contract_id, 20).await?;
     drop(tx);
+    let invoices = invoicing::invoice_list(&s.r.st.db, s.r.tenant, contract_id, 24)
+        .await
+        .map_err(AppError::from)?
+        .iter()
+        .map(bill_row)
+        .collect();
     audit(
         &s,
         "account.viewed",
@@ -622,6 +682,11 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
                 ),
             })
             .collect(),
+        invoices,
         dashboard: d,
     })
 }
+
+pub mod bills;
+use bills::bill_row;
+pub use bills::{citizen_pdf, run_events, staff_pdf};

@@ -123,6 +123,32 @@ test.describe('citizen pages (phone)', () => {
     await open(page, '/cuenta/agregar');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Agregar otro contrato');
     await checkA11y(page, '/cuenta/agregar');
+
+    // Bills: the list, filtered, and one bill with its explanation open.
+    await open(page, '/cuenta/recibos');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Mis recibos');
+    await checkA11y(page, '/cuenta/recibos');
+    await open(page, '/cuenta/recibos?estado=pendientes');
+    await checkA11y(page, '/cuenta/recibos?estado=pendientes');
+    await open(page, '/cuenta/recibos?estado=pagados');
+    await checkA11y(page, '/cuenta/recibos?estado=pagados');
+    await open(page, '/cuenta/recibos?estado=todos');
+    const bill = page.locator('table.bills tbody tr a').first();
+    await expect(bill).toBeVisible();
+    const href = (await bill.getAttribute('href'))!;
+    await open(page, href);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Recibo de /);
+    await checkA11y(page, '/cuenta/recibos/<id>');
+    await page.locator('details.how summary').first().click();
+    await checkA11y(page, '/cuenta/recibos/<id> with "¿Cómo se calculó?" open');
+    // The offline page showing the saved bills (rendered from IndexedDB).
+    await page.locator('.saved-note').waitFor({ timeout: 15_000 }).catch(() => {});
+    await open(page, `/sin-conexion?ruta=${encodeURIComponent(href)}`);
+    await page.locator('.bill-line').first().waitFor({ timeout: 5_000 }).catch(() => {});
+    await checkA11y(page, '/sin-conexion?ruta=/cuenta/recibos/<id>');
+    await open(page, '/sin-conexion?ruta=%2Fcuenta%2Frecibos');
+    await page.locator('table.bills').waitFor({ timeout: 5_000 }).catch(() => {});
+    await checkA11y(page, '/sin-conexion?ruta=/cuenta/recibos');
   });
 
   test('not-found page and the development outbox', async ({ page }) => {
@@ -161,5 +187,61 @@ test.describe('staff pages (desktop)', () => {
     await page.waitForURL(/\/personal\/cuentas\/\d+$/);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Contrato /);
     await checkA11y(page, '/personal/cuentas/<id>');
+
+    // An invoice (no adjustments for this role) and a billing page it may not see.
+    const invoice = page.locator('table.invoices tbody tr td:first-child a').first();
+    if (await invoice.count()) {
+      await open(page, (await invoice.getAttribute('href'))!);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Recibo /);
+      await checkA11y(page, '/personal/recibos/<id> (atención)');
+    }
+    const res = await page.goto('/personal/tarifas');
+    expect(res?.status()).toBe(403);
+    await checkA11y(page, '/personal/tarifas (403)');
+  });
+
+  test('billing pages (facturación)', async ({ page }) => {
+    test.setTimeout(120_000);
+    await staffSignIn(page, 'facturacion@cea-qro.example');
+
+    await open(page, '/personal/tarifas');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Tarifas');
+    await checkA11y(page, '/personal/tarifas');
+
+    await open(page, (await page.locator('table.tariffs tbody tr a').first().getAttribute('href'))!);
+    const editor = page.getByLabel('Archivo de tarifa (TOML)');
+    const original = await editor.inputValue();
+    await checkA11y(page, '/personal/tarifas/editar?id=<id>');
+    await page.getByLabel('Consumo (m³)').fill('23');
+    await page.getByRole('button', { name: 'Simular recibo' }).click();
+    await expect(page.locator('.sim-status')).toContainText('Recibo simulado');
+    await checkA11y(page, '/personal/tarifas/editar with a simulation');
+    await editor.fill(original.replace(/valid_from = .*/, 'valid_from = "2026-02-30"'));
+    await page.getByRole('button', { name: 'Validar y guardar' }).click();
+    await expect(page.locator('#toml-error')).toBeVisible();
+    await checkA11y(page, '/personal/tarifas/editar with a field error');
+
+    await open(page, '/personal/tarifas/editar');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Nueva versión de tarifa');
+    await checkA11y(page, '/personal/tarifas/editar (new)');
+
+    await open(page, '/personal/facturacion');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Facturación');
+    await checkA11y(page, '/personal/facturacion');
+    await open(page, (await page.locator('table.runs tbody tr a').first().getAttribute('href'))!);
+    await expect(page.locator('.run-status')).toBeVisible();
+    await checkA11y(page, '/personal/facturacion/corridas/<id>');
+
+    await open(page, '/personal');
+    await staffSearch(page, 'nuñez');
+    await open(page, (await page.locator('table.results tbody tr a').first().getAttribute('href'))!);
+    await checkA11y(page, '/personal/cuentas/<id> (facturación)');
+    const invoice = page.locator('table.invoices tbody tr td:first-child a').first();
+    await open(page, (await invoice.getAttribute('href'))!);
+    await expect(page.getByRole('heading', { level: 2, name: 'Ajuste o nota de crédito' })).toBeVisible();
+    await checkA11y(page, '/personal/recibos/<id> with the adjustment form');
+    await page.getByRole('button', { name: 'Registrar' }).click();
+    await expect(page.locator('#importe-error')).toBeVisible();
+    await checkA11y(page, '/personal/recibos/<id> with field errors');
   });
 });

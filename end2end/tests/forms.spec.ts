@@ -1,5 +1,5 @@
 import { expect, test, type Locator, type Page, type Response } from '@playwright/test';
-import { PHONE, open, staffSignIn } from './helpers';
+import { PHONE, expectFieldError, open, staffSignIn } from './helpers';
 
 // Bad input gets a plain-Spanish message next to the field, wired to it for screen
 // readers, and never a server error.
@@ -11,31 +11,6 @@ function watchServerErrors(page: Page): () => void {
     if (r.status() >= 500) bad.push(`${r.status()} ${r.request().method()} ${r.url()}`);
   });
   return () => expect(bad, `responses with status >= 500:\n${bad.join('\n')}`).toEqual([]);
-}
-
-/**
- * The field is marked invalid and its aria-describedby names an element that shows
- * `message` (and sits next to the field, in the same .field wrapper).
- */
-async function expectFieldError(page: Page, field: Locator, message: string | RegExp): Promise<void> {
-  await expect(field).toHaveAttribute('aria-invalid', 'true');
-  const id = await field.getAttribute('id');
-  const errorEl = page.locator(`#${id}-error`);
-  await expect(errorEl).toBeVisible();
-  await expect(errorEl).toContainText(message);
-
-  const describedBy = ((await field.getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
-  expect(describedBy, `aria-describedby of #${id}`).toContain(`${id}-error`);
-  const texts = await Promise.all(describedBy.map((ref) => page.locator(`[id="${ref}"]`).innerText()));
-  expect(
-    texts.some((t) => (typeof message === 'string' ? t.includes(message) : message.test(t))),
-    `one of the elements named by aria-describedby (${describedBy.join(', ')}) should read ${message}; they read: ${JSON.stringify(texts)}`,
-  ).toBe(true);
-
-  // Next to the field: in the same .field wrapper.
-  const wrapper = page.locator('.field', { has: field });
-  await expect(wrapper.locator(`#${id}-error`)).toHaveCount(1);
-  await expect(wrapper).toHaveClass(/(^|\s)invalid(\s|$)/);
 }
 
 /** Submit and return the server function's HTTP response. */

@@ -1,4 +1,4 @@
-import { expect, type APIRequestContext, type Page, type Response } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type Locator, type Page, type Response } from '@playwright/test';
 
 /** Demo staff password (`supra seed` default). */
 export const STAFF_PASSWORD = process.env.SUPRA_E2E_STAFF_PASSWORD ?? 'agua-demo-2026';
@@ -161,4 +161,76 @@ export async function resultCount(page: Page): Promise<number> {
   const text = await page.getByRole('status').filter({ hasText: '«' }).first().innerText();
   const m = /^(\d+) resultados? para/.exec(text.trim());
   return m ? Number(m[1]) : 0;
+}
+
+/**
+ * The field is marked invalid and its aria-describedby names an element that shows
+ * `message` (and sits next to the field, in the same .field wrapper).
+ */
+export async function expectFieldError(page: Page, field: Locator, message: string | RegExp): Promise<void> {
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+  const id = await field.getAttribute('id');
+  const errorEl = page.locator(`#${id}-error`);
+  await expect(errorEl).toBeVisible();
+  await expect(errorEl).toContainText(message);
+
+  const describedBy = ((await field.getAttribute('aria-describedby')) ?? '').split(/\s+/).filter(Boolean);
+  expect(describedBy, `aria-describedby of #${id}`).toContain(`${id}-error`);
+  const texts = await Promise.all(describedBy.map((ref) => page.locator(`[id="${ref}"]`).innerText()));
+  expect(
+    texts.some((t) => (typeof message === 'string' ? t.includes(message) : message.test(t))),
+    `one of the elements named by aria-describedby (${describedBy.join(', ')}) should read ${message}; they read: ${JSON.stringify(texts)}`,
+  ).toBe(true);
+
+  // Next to the field: in the same .field wrapper.
+  const wrapper = page.locator('.field', { has: field });
+  await expect(wrapper.locator(`#${id}-error`)).toHaveCount(1);
+  await expect(wrapper).toHaveClass(/(^|\s)invalid(\s|$)/);
+}
+
+/** The offline banner: "Sin conexión · actualizado el 24 nov 2026, 10:15". */
+export const OFFLINE_BANNER = /^Sin conexión · actualizado el \d{1,2} [a-z]{3} \d{4}, \d{2}:\d{2}$/;
+
+/**
+ * A citizen contract for the bills spec that no other spec signs in with (3 codes per
+ * contract per 15 minutes): SUPRA_E2E_CONTRACT3 when set (the test script exports the
+ * third demo login), else an active domestic contract with a meter, a phone and bills,
+ * found through the staff search.
+ */
+export async function billsContract(browser: Browser, baseURL: string | undefined): Promise<string> {
+  const fromEnv = process.env.SUPRA_E2E_CONTRACT3?.trim();
+  if (fromEnv) return fromEnv;
+  const taken = new Set([process.env.SUPRA_E2E_CONTRACT?.trim(), process.env.SUPRA_E2E_CONTRACT2?.trim()]);
+  const ctx = await browser.newContext({ baseURL, serviceWorkers: 'block' });
+  try {
+    const page = await ctx.newPage();
+    await page.goto('/personal/entrar');
+    await page.getByLabel('Correo').fill('atencion@cea-qro.example');
+    await page.getByLabel('Contraseña').fill(STAFF_PASSWORD);
+    await page.getByRole('button', { name: 'Entrar', exact: true }).click();
+    await page.waitForURL(/\/personal(\?.*)?$/);
+    for (const q of ['nuñez', 'garcia', 'hernandez', 'martinez']) {
+      await page.goto(`/personal?q=${encodeURIComponent(q)}`);
+      const rows = page.locator('table.results tbody tr');
+      const n = await rows.count();
+      const candidates: { number: string; href: string }[] = [];
+      for (let i = 0; i < n; i++) {
+        const cells = await rows.nth(i).locator('td').allInnerTexts();
+        // Contrato, Titular, Dirección, Medidor, Uso, Estado
+        if (cells[3]?.trim() === '—' || cells[4]?.trim() !== 'Doméstico' || cells[5]?.trim() !== 'Activo') continue;
+        const link = rows.nth(i).locator('td:first-child a');
+        candidates.push({ number: (await link.innerText()).trim(), href: (await link.getAttribute('href')) ?? '' });
+      }
+      for (const c of candidates.slice(0, 15)) {
+        if (taken.has(c.number)) continue;
+        await page.goto(c.href);
+        const phone = (await page.locator('dt:text-is("Teléfono") + dd').innerText()).trim();
+        const bills = await page.locator('table.invoices tbody tr').count();
+        if (phone !== '—' && bills >= 2) return c.number;
+      }
+    }
+    throw new Error('no active domestic contract with a phone and bills found; set SUPRA_E2E_CONTRACT3');
+  } finally {
+    await ctx.close();
+  }
 }

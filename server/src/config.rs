@@ -37,6 +37,31 @@ pub struct Config {
     pub secure_cookies: Option<bool>,
     /// `json` for one JSON object per log line.
     pub log_format: Option<String>,
+    pub billing: BillingConfig,
+}
+
+/// `[billing]`: the utility's billing rules that are not part of a tariff.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BillingConfig {
+    /// Days from the issue date to the due date.
+    pub due_days: i64,
+    /// Flag consumption above this factor × the average of the last valid periods.
+    pub jump_factor: String,
+    /// Flag a zero consumption when it is the Nth consecutive zero period.
+    pub zero_periods: u32,
+    /// Contracts per chunk of a billing run.
+    pub chunk: i64,
+}
+
+impl Default for BillingConfig {
+    fn default() -> Self {
+        BillingConfig {
+            due_days: 15,
+            jump_factor: "3".into(),
+            zero_periods: 3,
+            chunk: 2000,
+        }
+    }
 }
 
 impl Default for Config {
@@ -52,6 +77,7 @@ impl Default for Config {
             demo_password: "agua-demo-2026".into(),
             secure_cookies: None,
             log_format: None,
+            billing: BillingConfig::default(),
         }
     }
 }
@@ -67,9 +93,17 @@ impl Config {
             f = f.merge(Toml::file(path));
         }
         let c: Config = f
-            .merge(Env::prefixed("SUPRA_").ignore(&["config"]))
+            .merge(Env::prefixed("SUPRA_").ignore(&["config"]).split("__"))
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .extract()?;
+        anyhow::ensure!(
+            c.billing
+                .jump_factor
+                .parse::<rust_decimal::Decimal>()
+                .is_ok_and(|f| f > rust_decimal::Decimal::ONE),
+            "billing.jump_factor must be a number greater than 1 (got {})",
+            c.billing.jump_factor
+        );
         if c.mode == Mode::Production {
             anyhow::ensure!(
                 c.secret
@@ -79,6 +113,24 @@ impl Config {
             );
         }
         Ok(c)
+    }
+
+    /// The billing engine's settings from `[billing]`.
+    pub fn billing_settings(&self) -> invoicing::Settings {
+        let d = invoicing::Settings::default();
+        invoicing::Settings {
+            due_days: self.billing.due_days,
+            review: billing::ReviewPolicy {
+                jump_factor: self
+                    .billing
+                    .jump_factor
+                    .parse()
+                    .unwrap_or(d.review.jump_factor),
+                zero_periods: self.billing.zero_periods,
+                ..d.review
+            },
+            chunk: self.billing.chunk,
+        }
     }
 
     pub fn secure_cookies(&self) -> bool {

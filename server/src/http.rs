@@ -25,6 +25,12 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_page))
+        .route("/cuenta/recibos/{id}/pdf", get(app::ssr::citizen_pdf))
+        .route("/personal/recibos/{id}/pdf", get(app::ssr::staff_pdf))
+        .route(
+            "/personal/facturacion/corridas/{id}/eventos",
+            get(app::ssr::run_events),
+        )
         .route(
             "/api/{*fn_name}",
             axum::routing::post(move |req: Request| {

@@ -1,7 +1,9 @@
 //! The `supra` server: wires configuration, database, engines and the Leptos app
 //! into one axum router. Handlers here are thin; the work happens in the crates.
 
+pub mod bench;
 pub mod config;
+mod demo;
 mod http;
 pub mod outbox;
 
@@ -66,6 +68,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         default_tenant,
         secure_cookies: config.secure_cookies(),
         dev_mode: config.mode == Mode::Development,
+        billing: config.billing_settings(),
     };
     Ok((Server { state, config }, demo))
 }
@@ -90,6 +93,7 @@ pub async fn seed_demo(
     }
     let hash = auth::password::hash(password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let loaded = db::seed_load::load(db, &u, &hash).await?;
+    let history = demo::billing_history(db, loaded.tenant).await?;
     let mut lines = vec![format!(
         "Utility '{}' seeded: {} contracts, {} readings in {:.1} s",
         u.tenant.slug,
@@ -97,6 +101,7 @@ pub async fn seed_demo(
         loaded.readings,
         started.elapsed().as_secs_f64()
     )];
+    lines.push(history);
     lines.push(
         "Citizen sign-in (contract → code goes to the phone on file; see /dev/outbox):".into(),
     );
@@ -140,6 +145,75 @@ fn find_upwards(name: &str) -> Option<std::path::PathBuf> {
     }
 }
 
+/// Connect (and migrate) for an operator command on one tenant (`slug`, default the
+/// configured tenant).
+pub async fn open_tenant(config: &Config, slug: Option<&str>) -> anyhow::Result<(Db, TenantId)> {
+    let db = Db::connect(config.database_url.as_deref()).await?;
+    db.migrate().await.context("running migrations")?;
+    let slug = slug.unwrap_or(&config.tenant);
+    let t = db::repo::list_tenants(&db)
+        .await?
+        .into_iter()
+        .find(|t| t.slug == slug)
+        .with_context(|| format!("tenant '{slug}' does not exist in {}", db.describe()))?;
+    Ok((db, TenantId(t.id)))
+}
+
+/// `supra bill preview`: the line-by-line breakdown of one bill as pretty JSON, or a
+/// Spanish error message.
+#[allow(clippy::too_many_arguments)]
+pub fn bill_preview(
+    tariff_toml: &str,
+    use_type: &str,
+    class: &str,
+    m3: Option<&str>,
+    days: Option<u32>,
+    unmetered: bool,
+    programs: &[String],
+    overdue: &str,
+) -> Result<String, String> {
+    use chrono::Datelike;
+    let tariff = billing::Tariff::from_toml(tariff_toml).map_err(|e| e.to_string())?;
+    let use_type: domain::UseType = use_type
+        .parse()
+        .map_err(|e: domain::InvalidValue| e.message)?;
+    let class: domain::TariffClass = class.parse().map_err(|e: domain::InvalidValue| e.message)?;
+    if tariff.use_type != use_type.as_str() || tariff.class != class.as_str() {
+        return Err(format!(
+            "la tarifa es para {} · {}, no para {} · {}",
+            tariff.use_type,
+            tariff.class,
+            use_type.as_str(),
+            class.as_str()
+        ));
+    }
+    let metering = if unmetered {
+        billing::Metering::Unmetered
+    } else {
+        let m3 = domain::M3::parse(m3.unwrap_or_default()).map_err(|e| e.message)?;
+        if m3.is_negative() {
+            return Err("el consumo no puede ser negativo".into());
+        }
+        billing::Metering::Metered(m3.value())
+    };
+    let overdue = domain::Money::parse(overdue).map_err(|e| e.message)?;
+    let from = tariff.valid_from;
+    let period = billing::Period::month(from.year(), from.month()).map_err(|e| e.to_string())?;
+    let tariffs = [tariff];
+    let bill = billing::compute_bill(&billing::BillInput {
+        tariffs: &tariffs,
+        period,
+        service_days: days,
+        metering,
+        estimated: false,
+        programs,
+        overdue_balance: overdue,
+        fees: &[],
+    })
+    .map_err(|e| e.to_string())?;
+    serde_json::to_string_pretty(&bill).map_err(|e| e.to_string())
+}
+
 /// Serve until `stop` fires. Also runs the outbox dispatcher.
 pub async fn serve(
     server: Server,
@@ -157,6 +231,7 @@ pub async fn serve(
         server.state.db.clone(),
         tenants,
         server.config.mode,
+        server.config.billing_settings(),
         rx,
     ));
     let db = server.state.db.clone();

@@ -39,6 +39,78 @@ enum Command {
         #[arg(long, env = "SUPRA_DEMO_PASSWORD", default_value = "agua-demo-2026")]
         staff_password: String,
     },
+    /// Tariff files: validate, import into the database, export.
+    Tariff {
+        #[command(subcommand)]
+        command: TariffCommand,
+    },
+    /// Billing: preview one bill from a tariff file, or bill a whole period.
+    Bill {
+        #[command(subcommand)]
+        command: BillCommand,
+    },
+    /// Benchmarks that print a ratio against a baseline measured in the same run.
+    Bench {
+        #[command(subcommand)]
+        command: server::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TariffCommand {
+    /// Validate a tariff file; errors name the line or field.
+    Check { file: PathBuf },
+    /// Validate and store tariff files as versions of the tenant's tariffs.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Tenant slug (default: SUPRA_TENANT or cea-qro).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Write every stored tariff version as a TOML file into DIR.
+    Export {
+        dir: PathBuf,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BillCommand {
+    /// Print the line-by-line breakdown of one bill as JSON.
+    Preview {
+        #[arg(long)]
+        tariff: PathBuf,
+        /// Use type (domestico, comercial, industrial, gobierno, mixto).
+        #[arg(long = "use")]
+        use_type: String,
+        /// Tariff class (popular, economica, media, residencial, general).
+        #[arg(long)]
+        class: String,
+        /// Consumption in m³ (omit with --unmetered).
+        #[arg(long, required_unless_present = "unmetered")]
+        m3: Option<String>,
+        /// Days of service in the period (default: the whole period).
+        #[arg(long)]
+        days: Option<u32>,
+        /// Toma without a working meter (cuota fija).
+        #[arg(long)]
+        unmetered: bool,
+        /// Discount programs the account is registered in (e.g. inapam).
+        #[arg(long)]
+        program: Vec<String>,
+        /// Overdue balance in pesos (for recargos).
+        #[arg(long, default_value = "0")]
+        overdue: String,
+    },
+    /// Bill every contract for a period (YYYY-MM), showing progress.
+    Run {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -69,7 +141,117 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Tariff { command } => tariff(&config, command).await,
+        Command::Bill { command } => bill(&config, command).await,
+        Command::Bench { command } => server::bench::run(&config, command).await,
     }
+}
+
+async fn tariff(config: &Config, command: TariffCommand) -> anyhow::Result<()> {
+    match command {
+        TariffCommand::Check { file } => {
+            let text = read(&file)?;
+            match billing::Tariff::from_toml(&text) {
+                Ok(t) => {
+                    println!(
+                        "{}: tarifa válida «{}» ({} · {}, vigente desde {})",
+                        file.display(),
+                        t.name,
+                        t.use_type,
+                        t.class,
+                        t.valid_from
+                    );
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    std::process::exit(1);
+                }
+            }
+        }
+        TariffCommand::Import { files, tenant } => {
+            let (db, tenant) = server::open_tenant(config, tenant.as_deref()).await?;
+            for f in files {
+                let text = read(&f)?;
+                let id = invoicing::save_tariff(&db, tenant, &text, invoicing::Actor::System)
+                    .await
+                    .with_context(|| format!("{}", f.display()))?;
+                println!("{}: guardada (id {id})", f.display());
+            }
+            Ok(())
+        }
+        TariffCommand::Export { dir, tenant } => {
+            let (db, tenant) = server::open_tenant(config, tenant.as_deref()).await?;
+            std::fs::create_dir_all(&dir)?;
+            let mut tx = db.read(tenant).await?;
+            for t in db::billing::tariffs(&mut tx).await? {
+                let path = dir.join(format!(
+                    "{}-{}-{}.toml",
+                    t.use_type, t.tariff_class, t.valid_from
+                ));
+                std::fs::write(&path, &t.source_toml)?;
+                println!("{}", path.display());
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn bill(config: &Config, command: BillCommand) -> anyhow::Result<()> {
+    match command {
+        BillCommand::Preview {
+            tariff,
+            use_type,
+            class,
+            m3,
+            days,
+            unmetered,
+            program,
+            overdue,
+        } => {
+            let text = read(&tariff)?;
+            let json = server::bill_preview(
+                &text,
+                &use_type,
+                &class,
+                m3.as_deref(),
+                days,
+                unmetered,
+                &program,
+                &overdue,
+            )
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{json}");
+            Ok(())
+        }
+        BillCommand::Run { period, tenant } => {
+            let period: billing::Period = period.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (db, tenant) = server::open_tenant(config, tenant.as_deref()).await?;
+            let opts = invoicing::RunOptions {
+                issued_on: None,
+                actor: invoicing::Actor::System,
+                settings: config.billing_settings(),
+            };
+            let run_id = invoicing::start_run(&db, tenant, &period, opts.actor).await?;
+            let s = invoicing::run_period(&db, tenant, period, run_id, &opts, |p| {
+                eprint!(
+                    "\r{} / {} contratos · {} recibos · {} en revisión   ",
+                    p.counters.contracts_done,
+                    p.contracts_total,
+                    p.counters.invoices_issued,
+                    p.counters.flagged
+                );
+            })
+            .await?;
+            eprintln!();
+            println!("{}", serde_json::to_string_pretty(&s)?);
+            Ok(())
+        }
+    }
+}
+
+fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

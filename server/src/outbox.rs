@@ -17,11 +17,12 @@ pub async fn run(
     db: Db,
     tenants: Vec<TenantId>,
     mode: Mode,
+    billing: invoicing::Settings,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         for t in &tenants {
-            if let Err(e) = tick(&db, *t, mode).await {
+            if let Err(e) = tick(&db, *t, mode, &billing).await {
                 tracing::warn!(error = %e, tenant = %t, "outbox tick failed");
             }
         }
@@ -33,13 +34,42 @@ pub async fn run(
 }
 
 /// Deliver what is due for one tenant. Returns how many rows were handled.
-pub async fn tick(db: &Db, tenant: TenantId, mode: Mode) -> db::Result<usize> {
+pub async fn tick(
+    db: &Db,
+    tenant: TenantId,
+    mode: Mode,
+    billing: &invoicing::Settings,
+) -> db::Result<usize> {
     let now = Utc::now();
     let mut tx = db.read(tenant).await?;
     let due = repo::outbox_due(&mut tx, now, 100).await?;
     drop(tx);
     let n = due.len();
     for item in due {
+        if item.kind == "billing.bill_contract" {
+            // Billing writes in its own transactions and is idempotent, so a crash
+            // between billing and marking delivered only repeats a no-op.
+            let outcome =
+                invoicing::deliver_bill_contract(db, tenant, &item.payload.0, billing).await;
+            let mut tx = db.write(tenant).await?;
+            match outcome {
+                Ok(o) => {
+                    tracing::info!(outcome = ?o, "billed on a validated reading");
+                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
+                }
+                Err(e) => {
+                    repo::outbox_failed(
+                        &mut tx,
+                        item.id,
+                        &e.to_string(),
+                        now + chrono::Duration::minutes(1),
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            continue;
+        }
         let mut tx = db.write(tenant).await?;
         match (item.kind.as_str(), mode) {
             (k, Mode::Development) if k.starts_with("notify.") => {

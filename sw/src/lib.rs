@@ -6,7 +6,9 @@
 //!
 //! * `on_install()`  – pre-caches the app shell into `supra-shell-<SUPRA_BUILD_ID>`.
 //! * `on_activate()` – deletes older `supra-*` caches and claims the open pages.
-//! * `on_fetch(request, event?)` – network-first with a Cache Storage fallback.
+//! * `on_fetch(request, event?)` – network-first with a Cache Storage fallback; an
+//!   offline navigation without a cached copy goes to `/sin-conexion?ruta=<path>`,
+//!   which renders what the phone saved for that page (dashboard, bills, one bill).
 //! * `on_message(data)` / `clear_private_data()` – drops every cached page that is
 //!   not part of the shell (sent by the app at logout, for shared phones).
 //!
@@ -78,6 +80,25 @@ mod policy {
         cache_control.is_some_and(|v| v.to_ascii_lowercase().contains("no-store"))
     }
 
+    /// Where an offline navigation to `path_and_query` without a cached copy goes:
+    /// the offline page, told which page was asked for (`?ruta=`, percent-encoded).
+    pub fn offline_target(path_and_query: &str) -> String {
+        const HEX: &[u8; 16] = b"0123456789ABCDEF";
+        let mut s = String::with_capacity(OFFLINE_PATH.len() + 6 + path_and_query.len() * 3);
+        s.push_str(OFFLINE_PATH);
+        s.push_str("?ruta=");
+        for b in path_and_query.bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+                s.push(b as char);
+            } else {
+                s.push('%');
+                s.push(HEX[(b >> 4) as usize] as char);
+                s.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+        s
+    }
+
     /// The URL used as cache key: the request URL without its `#fragment`.
     pub fn without_fragment(url: &str) -> &str {
         match url.find('#') {
@@ -91,7 +112,7 @@ mod policy {
 mod worker {
     use crate::policy::{
         OFFLINE_PATH, SHELL, SHELL_PAGES, cache_name, is_cacheable_path, is_no_store,
-        is_shell_path, is_stale_cache, without_fragment,
+        is_shell_path, is_stale_cache, offline_target, without_fragment,
     };
     use js_sys::{Array, Promise};
     use wasm_bindgen::JsCast;
@@ -262,16 +283,32 @@ mod worker {
         path: &str,
         navigate: bool,
     ) -> Result<Response, JsValue> {
+        let origin = scope().location().origin();
         if let Ok(cache) = open_cache().await {
             let hit = JsFuture::from(cache.match_with_request(request)).await?;
             if !hit.is_undefined() {
                 return Ok(hit.unchecked_into());
             }
+            // `/sin-conexion?ruta=…`: the one cached offline page, whatever the query.
+            if path == OFFLINE_PATH {
+                let url = absolute(&origin, OFFLINE_PATH);
+                let hit = JsFuture::from(cache.match_with_str(&url)).await?;
+                if !hit.is_undefined() {
+                    return Ok(hit.unchecked_into());
+                }
+            }
         }
         // Redirect navigations to the offline page, but never to itself (no loop
         // if that page is somehow missing from the cache).
         if navigate && path != OFFLINE_PATH {
-            let target = absolute(&scope().location().origin(), OFFLINE_PATH);
+            let asked = Url::new(&request.url())
+                .map(|u| {
+                    let mut p = u.pathname();
+                    p.push_str(&u.search());
+                    p
+                })
+                .unwrap_or_else(|_| path.to_owned());
+            let target = absolute(&origin, &offline_target(&asked));
             return Response::redirect_with_status(&target, 302);
         }
         let headers = Headers::new()?;
@@ -356,6 +393,16 @@ mod tests {
         assert!(is_no_store(Some("No-Store")));
         assert!(!is_no_store(Some("no-cache")));
         assert!(!is_no_store(None));
+    }
+
+    #[test]
+    fn offline_target_names_the_page() {
+        assert_eq!(offline_target("/cuenta"), "/sin-conexion?ruta=/cuenta");
+        assert_eq!(
+            offline_target("/cuenta/recibos?estado=pagados"),
+            "/sin-conexion?ruta=/cuenta/recibos%3Festado%3Dpagados"
+        );
+        assert_eq!(offline_target("/a b&c"), "/sin-conexion?ruta=/a%20b%26c");
     }
 
     #[test]

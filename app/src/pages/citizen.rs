@@ -2,7 +2,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
 
+use super::bills::{BillListView, CitizenBillView, OfflineBanner, use_online};
 use super::{Field, FormError, field_error, general_error};
 use crate::api::*;
 use crate::error::AppError;
@@ -97,19 +99,10 @@ fn StepTwoFields(
 
 /// The citizen dashboard: from the server when online, from IndexedDB when not.
 #[component]
-pub fn CitizenDashboard() -> impl IntoView {
+pub fn CitizenDashboard() -> AnyView {
     let data = Resource::new(|| (), |_| get_dashboard());
-    let online = RwSignal::new(true);
-    Effect::new(move |_| {
-        online.set(offline::is_online());
-        offline::on_connectivity(move |v| online.set(v));
-        // The page may have come from the service worker's cache: ask the server.
-        spawn_local(async move {
-            if !offline::server_reachable().await {
-                online.set(false);
-            }
-        });
-    });
+    // The page may have come from the service worker's cache: ask the server.
+    let online = use_online();
     view! {
         <Title text="Mi cuenta"/>
         <Suspense fallback=|| view! { <p>"Cargando tu cuenta…"</p> }>
@@ -141,24 +134,55 @@ pub fn CitizenDashboard() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
-/// Shown by the service worker for pages it has no copy of while offline.
+/// What the offline page shows: the page the person asked for (`?ruta=`, set by the
+/// service worker), from what this phone saved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Saved {
+    Dashboard(Option<Box<Dashboard>>),
+    Bills(Option<Box<BillList>>),
+    Bill(Option<Box<BillDetail>>),
+}
+
+async fn load_saved(ruta: Option<String>) -> Saved {
+    let path = ruta.as_deref().unwrap_or("");
+    let path = path.split(['?', '#']).next().unwrap_or("");
+    let rest = path.trim_end_matches('/').strip_prefix("/cuenta/recibos");
+    match rest {
+        Some("") => Saved::Bills(offline::load_bill_list().await.map(Box::new)),
+        Some(id) => match id.trim_start_matches('/').parse::<i64>() {
+            Ok(id) => Saved::Bill(offline::load_bill(id).await.map(Box::new)),
+            Err(_) => Saved::Bills(offline::load_bill_list().await.map(Box::new)),
+        },
+        None => Saved::Dashboard(offline::load_dashboard().await.map(Box::new)),
+    }
+}
+
+/// Shown by the service worker for pages it has no copy of while offline: the saved
+/// dashboard, or the saved bills when the person asked for them.
 #[component]
-pub fn OfflinePage() -> impl IntoView {
-    let saved = LocalResource::new(offline::load_dashboard);
+pub fn OfflinePage() -> AnyView {
+    let query = use_query_map();
+    let saved = LocalResource::new(move || load_saved(query.read().get("ruta")));
     let online = RwSignal::new(false);
+    let bill_saved = RwSignal::new(false);
+    let list_saved = RwSignal::new(None::<usize>);
     view! {
         <Title text="Sin conexión"/>
         <Suspense fallback=|| view! { <h1>"Sin conexión"</h1> }>
             {move || Suspend::new(async move {
                 match saved.await {
-                    Some(d) => view! { <DashboardView d online/> }.into_any(),
-                    None => view! { <NoSavedData/> }.into_any(),
+                    Saved::Dashboard(Some(d)) => view! { <DashboardView d=*d online/> }.into_any(),
+                    Saved::Bills(Some(l)) => view! { <BillListView l=*l online saved=list_saved/> }.into_any(),
+                    Saved::Bill(Some(d)) => view! { <CitizenBillView d=*d online saved=bill_saved/> }.into_any(),
+                    _ => view! { <NoSavedData/> }.into_any(),
                 }
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
@@ -171,7 +195,7 @@ fn NoSavedData() -> impl IntoView {
 }
 
 #[component]
-pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> impl IntoView {
+pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {
@@ -188,9 +212,7 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> impl IntoView {
     let current = d.contract_id;
     let linked = d.linked.clone();
     view! {
-        <Show when=move || !online.get()>
-            <p class="offline-banner" role="status">"Sin conexión · actualizado el " {fetched.clone()}</p>
-        </Show>
+        <OfflineBanner online fetched=fetched/>
         <h1>"Mi cuenta"</h1>
         <section class="card" aria-labelledby="h-contrato">
             <h2 id="h-contrato">"Contrato " <span class="contract-number">{d.number.clone()}</span></h2>
@@ -222,6 +244,7 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> impl IntoView {
                 " "
                 <span>{if d.owes { "por pagar" } else { "sin adeudo" }}</span>
             </p>
+            <p><a class="button" href="/cuenta/recibos">"Ver mis recibos"</a></p>
         </section>
         <section class="card" aria-labelledby="h-medidor">
             <h2 id="h-medidor">"Medidor"</h2>
@@ -274,4 +297,5 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> impl IntoView {
             <button type="submit">"Salir"</button>
         </ActionForm>
     }
+    .into_any()
 }

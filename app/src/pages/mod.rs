@@ -1,9 +1,13 @@
 //! Pages. Citizen pages are phone-first; staff pages are desktop-first. Every form
 //! field has a label and shows its error next to it (`aria-describedby`).
 
+mod billing;
+mod bills;
 mod citizen;
 mod staff;
 
+pub use billing::*;
+pub use bills::{CitizenBill, CitizenBills};
 pub use citizen::*;
 pub use staff::*;
 

@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, Redirect};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use super::bills::StatusBadge;
 use super::{Field, FormError, field_error, general_error};
 use crate::api::*;
 use crate::error::AppError;
@@ -25,7 +26,7 @@ pub fn StaffLogin() -> impl IntoView {
 }
 
 /// What to render for errors every staff page shares.
-fn staff_error(e: AppError) -> AnyView {
+pub(crate) fn staff_error(e: AppError) -> AnyView {
     match e {
         AppError::Unauthorized => view! { <Redirect path="/personal/entrar"/> }.into_any(),
         other => view! { <p role="alert" class="form-error">{other.to_string()}</p> }.into_any(),
@@ -33,7 +34,7 @@ fn staff_error(e: AppError) -> AnyView {
 }
 
 #[component]
-fn StaffBar() -> impl IntoView {
+pub(crate) fn StaffBar() -> impl IntoView {
     let me = Resource::new(|| (), |_| staff_me());
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
@@ -48,7 +49,11 @@ fn StaffBar() -> impl IntoView {
                 match me.await {
                     Ok(m) => view! {
                         <nav class="staff-bar" aria-label="Personal">
-                            <a href="/personal">"Buscar cuentas"</a>
+                            <StaffLink href="/personal" label="Buscar cuentas"/>
+                            {m.can_bill.then(|| view! {
+                                <StaffLink href="/personal/tarifas" label="Tarifas"/>
+                                <StaffLink href="/personal/facturacion" label="Facturación"/>
+                            })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>
                         </nav>
@@ -58,6 +63,22 @@ fn StaffBar() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// A link of the staff bar; `aria-current` on the section being shown.
+#[component]
+fn StaffLink(href: &'static str, label: &'static str) -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    let current = move || {
+        let p = location.pathname.get();
+        let here = if href == "/personal" {
+            p == "/personal" || p.starts_with("/personal/cuentas")
+        } else {
+            p.starts_with(href)
+        };
+        here.then_some("page")
+    };
+    view! { <a href=href aria-current=current>{label}</a> }
 }
 
 #[component]
@@ -121,7 +142,7 @@ pub fn StaffSearch() -> impl IntoView {
 }
 
 #[component]
-pub fn StaffAccount() -> impl IntoView {
+pub fn StaffAccount() -> AnyView {
     let params = use_params_map();
     let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok());
     let account = Resource::new(id, |id| async move {
@@ -142,10 +163,11 @@ pub fn StaffAccount() -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 #[component]
-fn AccountView(a: AccountDetail) -> impl IntoView {
+fn AccountView(a: AccountDetail) -> AnyView {
     let d = a.dashboard.clone();
     view! {
         <h1>"Contrato " {d.number.clone()}</h1>
@@ -211,6 +233,36 @@ fn AccountView(a: AccountDetail) -> impl IntoView {
                 </tbody>
             </table>
         </section>
+        <section aria-labelledby="h-recibos">
+            <h2 id="h-recibos">"Recibos"</h2>
+            {if a.invoices.is_empty() {
+                view! { <p>"Este contrato todavía no tiene recibos."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="invoices">
+                        <thead><tr>
+                            <th scope="col">"Periodo"</th><th scope="col">"Folio"</th><th scope="col">"Total"</th>
+                            <th scope="col">"Estado"</th><th scope="col">"Vence"</th><th scope="col">"PDF"</th>
+                        </tr></thead>
+                        <tbody>
+                            {a.invoices.iter().map(|b| view! {
+                                <tr>
+                                    <td><a href=format!("/personal/recibos/{}", b.id)>{b.period.clone()}</a></td>
+                                    <td>{b.folio.clone()}</td><td>{b.total.clone()}</td>
+                                    <td><StatusBadge status=b.status.clone() label=b.status_label.clone()/></td>
+                                    <td>{b.due_date.clone()}</td>
+                                    <td>
+                                        <a href=format!("/personal/recibos/{}/pdf", b.id) rel="external">
+                                            "PDF"<span class="visually-hidden">{format!(" del recibo de {}", b.period)}</span>
+                                        </a>
+                                    </td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
         <section aria-labelledby="h-bitacora">
             <h2 id="h-bitacora">"Bitácora"</h2>
             <ul class="events">
@@ -220,4 +272,5 @@ fn AccountView(a: AccountDetail) -> impl IntoView {
             </ul>
         </section>
     }
+    .into_any()
 }

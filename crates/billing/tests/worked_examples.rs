@@ -65,6 +65,7 @@ fn incremental_blocks_at_the_edges() {
 fn whole_volume_blocks_at_the_edges() {
     let t = tariff("whole_volume", "decimal", "");
     assert_eq!(total(&t, "10"), pesos("120.00"));
+    assert_eq!(total(&t, "10.5"), pesos("127.75")); // 120 + 0.5 × 15.50 (7.75)
     assert_eq!(total(&t, "20"), pesos("275.00")); // 120 + 10 × 15.50
     assert_eq!(total(&t, "21"), pesos("370.25")); // 120 + 11 × 22.75
     assert_eq!(total(&t, "30"), pesos("575.00")); // 120 + 20 × 22.75
@@ -78,6 +79,10 @@ fn whole_m3_billing_truncates_the_litres() {
     assert_eq!(c.billed_m3, d("10"));
     assert_eq!(c.total, pesos("120.00"));
     assert_eq!(total(&t, "20.999"), pesos("275.00"));
+    // Whole volume with whole m³: 21.9 → 21 billed → 120 + 11 × 22.75 = 370.25.
+    let t = tariff("whole_volume", "whole", "");
+    assert_eq!(total(&t, "10.5"), pesos("120.00"));
+    assert_eq!(total(&t, "21.9"), pesos("370.25"));
 }
 
 #[test]

@@ -13,6 +13,8 @@
 //! Invariants: this crate knows nothing about HTTP, Leptos or sessions' cookies; it
 //! stores money as integer centavos and volumes as integer litres.
 
+pub mod billing;
+mod bulk;
 mod error;
 pub mod models;
 pub mod repo;

@@ -7,6 +7,7 @@ use seed::Utility;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, Executor};
 
+use crate::bulk::batch;
 use crate::{Db, Result, Scoped, TenantId, Tx, on};
 
 /// Searchable text for a contract: everything staff may type to find it, normalised
@@ -385,103 +386,32 @@ async fn next_id(tx: &mut Scoped, table: &str) -> Result<i64> {
         .await?))
 }
 
-/// One bound value of a bulk insert.
-enum Val<'a> {
-    I64(i64),
-    I32(i32),
-    Bool(bool),
-    Str(&'a str),
-    OptStr(Option<&'a str>),
-    Date(NaiveDate),
-    Ts(chrono::DateTime<Utc>),
-}
-
-struct Row<'a>(Vec<Val<'a>>);
-
-impl<'a> Row<'a> {
-    fn push_i64(&mut self, v: i64) -> &mut Self {
-        self.0.push(Val::I64(v));
-        self
-    }
-    fn push_i32(&mut self, v: i32) -> &mut Self {
-        self.0.push(Val::I32(v));
-        self
-    }
-    fn push_bool(&mut self, v: bool) -> &mut Self {
-        self.0.push(Val::Bool(v));
-        self
-    }
-    fn push_str(&mut self, v: &'a str) -> &mut Self {
-        self.0.push(Val::Str(v));
-        self
-    }
-    fn push_opt_str(&mut self, v: Option<&'a str>) -> &mut Self {
-        self.0.push(Val::OptStr(v));
-        self
-    }
-    fn push_date(&mut self, v: NaiveDate) -> &mut Self {
-        self.0.push(Val::Date(v));
-        self
-    }
-    fn push_ts(&mut self, v: chrono::DateTime<Utc>) -> &mut Self {
-        self.0.push(Val::Ts(v));
-        self
-    }
-}
-
-/// Insert `items` with multi-row `INSERT … VALUES (…), (…)` statements, staying under
-/// both backends' bind-parameter limits.
-async fn batch<'a, T>(
-    tx: &mut Scoped,
-    table: &str,
-    cols: &[&str],
-    items: &'a [T],
-    row: impl Fn(&mut Row<'a>, usize, &'a T),
-) -> Result<()> {
-    let per_stmt = (30_000 / cols.len()).max(1);
-    let sqlite = tx.backend() == crate::Backend::Sqlite;
-    for (chunk_no, chunk) in items.chunks(per_stmt).enumerate() {
-        let mut sql = format!("INSERT INTO {table} ({}) VALUES ", cols.join(", "));
-        let mut vals: Vec<Val<'a>> = Vec::with_capacity(chunk.len() * cols.len());
-        for (j, item) in chunk.iter().enumerate() {
-            let mut r = Row(Vec::with_capacity(cols.len()));
-            row(&mut r, chunk_no * per_stmt + j, item);
-            debug_assert_eq!(r.0.len(), cols.len());
-            if j > 0 {
-                sql.push(',');
-            }
-            sql.push('(');
-            for k in 0..cols.len() {
-                if k > 0 {
-                    sql.push(',');
-                }
-                // SQLite resolves named parameters (`$n`) by a linear scan per parameter,
-                // which is quadratic in a 30,000-parameter statement: use `?` there.
-                if sqlite {
-                    sql.push('?');
-                } else {
-                    sql.push('$');
-                    sql.push_str(&(j * cols.len() + k + 1).to_string());
-                }
-            }
-            sql.push(')');
-            vals.extend(r.0);
-        }
-        on!(tx, |c| {
-            let mut q = sqlx::query(&sql);
-            for v in &vals {
-                q = match v {
-                    Val::I64(x) => q.bind(*x),
-                    Val::I32(x) => q.bind(*x),
-                    Val::Bool(x) => q.bind(*x),
-                    Val::Str(x) => q.bind(*x),
-                    Val::OptStr(x) => q.bind(*x),
-                    Val::Date(x) => q.bind(*x),
-                    Val::Ts(x) => q.bind(*x),
-                };
-            }
-            q.execute(c).await.map(|_| ())?
-        });
-    }
-    Ok(())
+/// Demo history only: record a payment of the full invoice total for about
+/// `permille`/1000 of the invoices of `period` (chosen deterministically by contract),
+/// paid on `paid_on`. Lets the demo show paid, partial and overdue bills.
+pub async fn pay_demo_invoices(
+    db: &Db,
+    tenant: TenantId,
+    period: i32,
+    permille: i64,
+    paid_on: NaiveDate,
+) -> Result<u64> {
+    let mut tx = db.write(tenant).await?;
+    let t = tenant.0;
+    const SQL: &str = "INSERT INTO ledger_entries
+        (tenant_id, contract_id, kind, amount_centavos, description, occurred_on, created_at)
+        SELECT tenant_id, contract_id, 'pago', -total_centavos, 'Pago en ventanilla (historial de demostración)', $3, $4
+        FROM invoices WHERE tenant_id = $1 AND period = $2 AND total_centavos > 0
+          AND (contract_id * 7919 + period) % 1000 < $5";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(period)
+        .bind(paid_on)
+        .bind(Utc::now())
+        .bind(permille)
+        .execute(c)
+        .await?
+        .rows_affected());
+    tx.commit().await?;
+    Ok(n)
 }

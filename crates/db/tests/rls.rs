@@ -271,3 +271,33 @@ async fn sqlite_domain_events_are_append_only() {
     drop(tx);
     db.close().await;
 }
+
+/// Every table that carries `tenant_id` has row-level security enabled and forced, so
+/// a table added later cannot silently miss the backstop.
+#[tokio::test]
+async fn postgres_every_tenant_table_has_forced_rls() {
+    let Some(pg) = common::PgDb::new("postgres_every_tenant_table_has_forced_rls").await else {
+        return;
+    };
+    let db = Db::connect(Some(&pg.url)).await.expect("connect");
+    db.migrate().await.expect("migrate");
+    let mut owner = pg.owner().await;
+    let missing: Vec<String> = sqlx::query_scalar(
+        "SELECT c.relname::text FROM pg_class c
+         JOIN information_schema.columns col ON col.table_name = c.relname AND col.column_name = 'tenant_id'
+         WHERE c.relkind = 'r' AND col.table_schema = 'public'
+           AND NOT (c.relrowsecurity AND c.relforcerowsecurity)",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .expect("catalog");
+    assert!(missing.is_empty(), "tables without forced RLS: {missing:?}");
+    let covered: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'public'
+         AND column_name = 'tenant_id' AND table_name IN ('invoices', 'invoice_lines', 'tariffs', 'billing_runs', 'billing_reviews', 'invoice_adjustments')",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .expect("billing tables");
+    assert_eq!(covered, 6, "the billing tables exist and carry tenant_id");
+}

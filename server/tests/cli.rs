@@ -1,0 +1,163 @@
+//! The operator commands, run as the real `supra` binary.
+
+use std::process::Command;
+
+fn supra(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_supra"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run supra")
+}
+
+fn tariff(name: &str) -> String {
+    format!(
+        "{}/../tariffs/cea-qro-2026/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn tariff_check_accepts_the_published_files_and_names_the_error() {
+    let ok = supra(&["tariff", "check", &tariff("domestico-media.toml")]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("tarifa válida"));
+
+    let dir = tempfile::tempdir().expect("dir");
+    let text = std::fs::read_to_string(tariff("domestico-media.toml")).expect("read");
+    // Break the second block's upper limit so it is below the first one.
+    let broken = dir.path().join("rota.toml");
+    let mut seen = 0;
+    let bad: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("up_to_m3") {
+                seen += 1;
+                if seen == 2 {
+                    return "up_to_m3 = 1".to_string();
+                }
+            }
+            l.to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&broken, bad).expect("write");
+    let out = supra(&["tariff", "check", broken.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("blocks[2].up_to_m3"), "names the field: {err}");
+
+    let syntax = dir.path().join("sintaxis.toml");
+    std::fs::write(&syntax, "name = \"x\"\nuse_type = = \"domestico\"\n").expect("write");
+    let out = supra(&["tariff", "check", syntax.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2") || err.contains("línea 2"),
+        "names the line: {err}"
+    );
+}
+
+#[test]
+fn bill_preview_prints_the_breakdown_as_json() {
+    let out = supra(&[
+        "bill",
+        "preview",
+        "--tariff",
+        &tariff("domestico-media.toml"),
+        "--use",
+        "domestico",
+        "--class",
+        "media",
+        "--m3",
+        "23",
+        "--days",
+        "30",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let lines = v["lines"].as_array().expect("lines");
+    assert!(!lines.is_empty());
+    assert_eq!(lines[0]["concept"], "agua");
+    assert_eq!(v["billed_m3"], "23");
+    // Totals equal the sum of the lines to the centavo.
+    let cents = |s: &serde_json::Value| -> i64 {
+        let s = s.as_str().expect("money string");
+        let (p, c) = s.split_once('.').unwrap_or((s, "0"));
+        p.parse::<i64>().expect("pesos") * 100
+            + format!("{c:0<2}").parse::<i64>().expect("centavos")
+    };
+    let sum: i64 = lines.iter().map(|l| cents(&l["amount"])).sum();
+    assert_eq!(sum, cents(&v["subtotal"]));
+    let tax: i64 = lines.iter().map(|l| cents(&l["tax_amount"])).sum();
+    assert_eq!(tax, cents(&v["tax"]));
+    assert_eq!(cents(&v["subtotal"]) + tax, cents(&v["total"]));
+
+    // Wrong use type for the file, or bad m³: a Spanish message and a failure.
+    let out = supra(&[
+        "bill",
+        "preview",
+        "--tariff",
+        &tariff("domestico-media.toml"),
+        "--use",
+        "comercial",
+        "--class",
+        "general",
+        "--m3",
+        "23",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("la tarifa es para domestico"));
+    let out = supra(&[
+        "bill",
+        "preview",
+        "--tariff",
+        &tariff("domestico-media.toml"),
+        "--use",
+        "domestico",
+        "--class",
+        "media",
+        "--m3",
+        "veinte",
+    ]);
+    assert!(!out.status.success());
+}
+
+#[test]
+fn bench_billing_runs_end_to_end_and_prints_one_summary_line() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("bench.db");
+    let db = db.to_str().expect("utf8");
+    for round in 0..2 {
+        // The second round reuses the seeded file (and the runs left by the first).
+        let out = supra(&[
+            "bench", "billing", "--contracts", "300", "--pdfs", "5", "--database", db,
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "round {round}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let last = stdout.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("billing: ") && last.contains("x raw insert") && last.contains("KB"),
+            "round {round}: summary line: {last}"
+        );
+        let issued: usize = last
+            .trim_start_matches("billing: ")
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .expect("invoice count");
+        assert!(issued > 250, "most of 300 contracts billed: {last}");
+    }
+}
