@@ -139,7 +139,14 @@ fn bench_billing_runs_end_to_end_and_prints_one_summary_line() {
     for round in 0..2 {
         // The second round reuses the seeded file (and the runs left by the first).
         let out = supra(&[
-            "bench", "billing", "--contracts", "300", "--pdfs", "5", "--database", db,
+            "bench",
+            "billing",
+            "--contracts",
+            "300",
+            "--pdfs",
+            "5",
+            "--database",
+            db,
         ]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
