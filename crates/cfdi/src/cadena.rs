@@ -5,9 +5,12 @@
 //!
 //! Tests prove this byte-identical to `xsltproc` with SAT's stylesheet.
 
+use rust_decimal::Decimal;
+
 use crate::model::{Comprobante, Traslado};
+use crate::pagos::Pagos;
 use crate::text::{fixed, normalize_space, quantity};
-use crate::xml::fecha;
+use crate::xml::{fecha, fecha_local};
 
 struct Cadena(String);
 
@@ -32,6 +35,53 @@ impl Cadena {
     }
 }
 
+impl Cadena {
+    /// Pagos20.xslt.
+    fn pagos(&mut self, p: &Pagos) {
+        let m = |v: Option<Decimal>| v.map(|v| fixed(v, 2));
+        self.req("2.0");
+        let t = &p.totales;
+        for v in [
+            t.base_iva16,
+            t.impuesto_iva16,
+            t.base_iva8,
+            t.impuesto_iva8,
+            t.base_iva0,
+            t.impuesto_iva0,
+            t.base_iva_exento,
+        ] {
+            self.opt(m(v).as_deref());
+        }
+        self.req(&fixed(t.monto_total_pagos, 2));
+        for pago in &p.pagos {
+            self.req(&fecha_local(pago.fecha_pago));
+            self.req(&pago.forma_de_pago);
+            self.req("MXN");
+            self.opt(Some("1"));
+            self.req(&fixed(pago.monto, 2));
+            self.opt(pago.num_operacion.as_deref());
+            for d in &pago.doctos {
+                self.req(&d.id_documento);
+                self.opt(d.serie.as_deref());
+                self.opt(d.folio.as_deref());
+                self.req("MXN");
+                self.opt(Some("1"));
+                self.req(&d.num_parcialidad.to_string());
+                self.req(&fixed(d.imp_saldo_ant, 2));
+                self.req(&fixed(d.imp_pagado, 2));
+                self.req(&fixed(d.imp_saldo_insoluto, 2));
+                self.req(d.objeto_imp.code());
+                for t in &d.traslados {
+                    self.traslado(t);
+                }
+            }
+            for t in &pago.traslados {
+                self.traslado(t);
+            }
+        }
+    }
+}
+
 /// The cadena original of `c` (as sealed: NoCertificado must already be set).
 pub fn of(c: &Comprobante) -> String {
     let mut s = Cadena(String::with_capacity(1024));
@@ -43,10 +93,11 @@ pub fn of(c: &Comprobante) -> String {
     s.opt(c.forma_pago.as_deref());
     s.req(&c.no_certificado);
     s.opt(c.condiciones_de_pago.as_deref());
-    s.req(&fixed(c.subtotal, 2));
-    s.opt(c.descuento.map(|d| fixed(d, 2)).as_deref());
+    let dp = c.currency_decimals();
+    s.req(&fixed(c.subtotal, dp));
+    s.opt(c.descuento.map(|d| fixed(d, dp)).as_deref());
     s.req(c.moneda);
-    s.req(&fixed(c.total, 2));
+    s.req(&fixed(c.total, dp));
     s.req(c.tipo.code());
     s.req(c.exportacion);
     s.opt(c.metodo_pago.map(|m| m.code()));
@@ -78,9 +129,9 @@ pub fn of(c: &Comprobante) -> String {
         s.req(&k.clave_unidad);
         s.opt(k.unidad.as_deref());
         s.req(&k.descripcion);
-        s.req(&crate::xml::unit_value(k.valor_unitario));
-        s.req(&fixed(k.importe, 2));
-        s.opt(k.descuento.map(|d| fixed(d, 2)).as_deref());
+        s.req(&crate::xml::unit_value(k.valor_unitario, dp));
+        s.req(&fixed(k.importe, dp));
+        s.opt(k.descuento.map(|d| fixed(d, dp)).as_deref());
         s.req(k.objeto_imp.code());
         if let Some(t) = &k.traslado {
             s.traslado(t);
@@ -91,6 +142,9 @@ pub fn of(c: &Comprobante) -> String {
             s.traslado(t);
         }
         s.opt(i.total_trasladados.map(|t| fixed(t, 2)).as_deref());
+    }
+    if let Some(p) = &c.pagos {
+        s.pagos(p);
     }
     s.0.push_str("||");
     s.0

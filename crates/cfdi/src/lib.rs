@@ -7,6 +7,7 @@
 //! - [`xml`]: the XML document (namespaces, schema locations, attribute order of the XSD).
 //! - [`cadena`]: the cadena original, produced in Rust; tests prove it byte-identical to
 //!   SAT's `cadenaoriginal_4_0.xslt`.
+//! - [`pagos`]: the CFDI of type P with the Complemento de Pagos 2.0.
 //! - [`csd`]: the Certificado de Sello Digital (`.cer` + password-protected `.key`),
 //!   NoCertificado, and the sello (RSA PKCS#1 v1.5 with SHA-256 over the cadena).
 //!
@@ -16,6 +17,7 @@
 pub mod cadena;
 pub mod csd;
 pub mod model;
+pub mod pagos;
 pub mod xml;
 
 mod error;

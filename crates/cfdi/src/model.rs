@@ -282,6 +282,15 @@ pub struct Comprobante {
     pub receptor: Receptor,
     pub conceptos: Vec<Concepto>,
     pub impuestos: Option<Impuestos>,
+    /// Complemento de Pagos 2.0 (tipo P only).
+    pub pagos: Option<crate::pagos::Pagos>,
+}
+
+impl Comprobante {
+    /// Decimals of the document's currency: 2 for MXN, 0 for XXX (tipo P).
+    pub fn currency_decimals(&self) -> u32 {
+        if self.moneda == "XXX" { 0 } else { 2 }
+    }
 }
 
 /// Builds a consistent [`Comprobante`] of type I (ingreso) or E (egreso).
@@ -496,6 +505,7 @@ impl ComprobanteBuilder {
             },
             conceptos,
             impuestos,
+            pagos: None,
         })
     }
 }
@@ -685,7 +695,7 @@ fn check_text(field: &'static str, v: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-fn check_uuid(u: &str) -> Result<()> {
+pub(crate) fn check_uuid(u: &str) -> Result<()> {
     let ok = u.len() == 36
         && u.char_indices().all(|(i, c)| {
             if [8, 13, 18, 23].contains(&i) {

@@ -1,28 +1,37 @@
 //! The CFDI 4.0 XML document. Attributes follow the XSD's order; values are the same
 //! strings the cadena original uses, so what is signed is what is written.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, Event};
 use rust_decimal::Decimal;
 
 use crate::model::{Comprobante, Traslado};
+use crate::pagos::Pagos;
 use crate::text::{fixed, quantity, round};
 
 pub const NS_CFDI: &str = "http://www.sat.gob.mx/cfd/4";
 pub const SCHEMA_LOCATION: &str =
     "http://www.sat.gob.mx/cfd/4 http://www.sat.gob.mx/sitio_internet/cfd/4/cfdv40.xsd";
+pub const NS_PAGOS: &str = "http://www.sat.gob.mx/Pagos20";
+pub const SCHEMA_LOCATION_PAGOS: &str =
+    "http://www.sat.gob.mx/Pagos20 http://www.sat.gob.mx/sitio_internet/cfd/Pagos/Pagos20.xsd";
 
 /// `AAAA-MM-DDThh:mm:ss` in the document's local time, no offset.
 pub fn fecha(f: DateTime<FixedOffset>) -> String {
+    fecha_local(f.naive_local())
+}
+
+/// `AAAA-MM-DDThh:mm:ss` of a local date-time.
+pub fn fecha_local(f: NaiveDateTime) -> String {
     f.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// ValorUnitario: 2 decimals, or up to 6 when the price needs them.
-pub fn unit_value(v: Decimal) -> String {
+/// ValorUnitario: the currency's decimals, or up to 6 when the price needs them.
+pub fn unit_value(v: Decimal, currency_dp: u32) -> String {
     let n = round(v, 6).normalize();
-    if n.scale() <= 2 {
-        fixed(n, 2)
+    if n.scale() <= currency_dp {
+        fixed(n, currency_dp)
     } else {
         n.to_string()
     }
@@ -79,6 +88,97 @@ impl Doc {
     }
 }
 
+impl Doc {
+    fn traslado_pagos(&mut self, name: &str, suffix: &str, t: &Traslado) {
+        let k = |n: &str| format!("{n}{suffix}");
+        let (base, imp, tf, tasa, importe) = (
+            k("Base"),
+            k("Impuesto"),
+            k("TipoFactor"),
+            k("TasaOCuota"),
+            k("Importe"),
+        );
+        self.empty(
+            name,
+            &[
+                (base.as_str(), Some(fixed(t.base, 2))),
+                (imp.as_str(), Some(t.impuesto.code().into())),
+                (tf.as_str(), Some(t.tipo_factor.code().into())),
+                (tasa.as_str(), t.tasa_o_cuota.map(|r| fixed(r, 6))),
+                (importe.as_str(), t.importe.map(|i| fixed(i, 2))),
+            ],
+        );
+    }
+
+    fn pagos(&mut self, p: &Pagos) {
+        let m = |v: Option<Decimal>| v.map(|v| fixed(v, 2));
+        let t = &p.totales;
+        self.element("pago20:Pagos", &[("Version", s("2.0"))], |d| {
+            d.empty(
+                "pago20:Totales",
+                &[
+                    ("TotalTrasladosBaseIVA16", m(t.base_iva16)),
+                    ("TotalTrasladosImpuestoIVA16", m(t.impuesto_iva16)),
+                    ("TotalTrasladosBaseIVA8", m(t.base_iva8)),
+                    ("TotalTrasladosImpuestoIVA8", m(t.impuesto_iva8)),
+                    ("TotalTrasladosBaseIVA0", m(t.base_iva0)),
+                    ("TotalTrasladosImpuestoIVA0", m(t.impuesto_iva0)),
+                    ("TotalTrasladosBaseIVAExento", m(t.base_iva_exento)),
+                    ("MontoTotalPagos", Some(fixed(t.monto_total_pagos, 2))),
+                ],
+            );
+            for pago in &p.pagos {
+                let attrs = [
+                    ("FechaPago", Some(fecha_local(pago.fecha_pago))),
+                    ("FormaDePagoP", s(&pago.forma_de_pago)),
+                    ("MonedaP", s("MXN")),
+                    ("TipoCambioP", s("1")),
+                    ("Monto", Some(fixed(pago.monto, 2))),
+                    ("NumOperacion", pago.num_operacion.clone()),
+                ];
+                d.element("pago20:Pago", &attrs, |d| {
+                    for dr in &pago.doctos {
+                        let attrs = [
+                            ("IdDocumento", s(&dr.id_documento)),
+                            ("Serie", dr.serie.clone()),
+                            ("Folio", dr.folio.clone()),
+                            ("MonedaDR", s("MXN")),
+                            ("EquivalenciaDR", s("1")),
+                            ("NumParcialidad", Some(dr.num_parcialidad.to_string())),
+                            ("ImpSaldoAnt", Some(fixed(dr.imp_saldo_ant, 2))),
+                            ("ImpPagado", Some(fixed(dr.imp_pagado, 2))),
+                            ("ImpSaldoInsoluto", Some(fixed(dr.imp_saldo_insoluto, 2))),
+                            ("ObjetoImpDR", s(dr.objeto_imp.code())),
+                        ];
+                        if dr.traslados.is_empty() {
+                            d.empty("pago20:DoctoRelacionado", &attrs);
+                        } else {
+                            d.element("pago20:DoctoRelacionado", &attrs, |d| {
+                                d.element("pago20:ImpuestosDR", &[], |d| {
+                                    d.element("pago20:TrasladosDR", &[], |d| {
+                                        for t in &dr.traslados {
+                                            d.traslado_pagos("pago20:TrasladoDR", "DR", t);
+                                        }
+                                    });
+                                });
+                            });
+                        }
+                    }
+                    if !pago.traslados.is_empty() {
+                        d.element("pago20:ImpuestosP", &[], |d| {
+                            d.element("pago20:TrasladosP", &[], |d| {
+                                for t in &pago.traslados {
+                                    d.traslado_pagos("pago20:TrasladoP", "P", t);
+                                }
+                            });
+                        });
+                    }
+                });
+            }
+        });
+    }
+}
+
 fn s(v: &str) -> Option<String> {
     Some(v.to_string())
 }
@@ -87,10 +187,19 @@ fn s(v: &str) -> Option<String> {
 pub fn to_string(c: &Comprobante) -> String {
     let mut d = Doc(Writer::new_with_indent(Vec::with_capacity(8192), b' ', 2));
     d.write(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
+    let dp = c.currency_decimals();
+    let schema_location = match c.pagos {
+        Some(_) => format!("{SCHEMA_LOCATION} {SCHEMA_LOCATION_PAGOS}"),
+        None => SCHEMA_LOCATION.to_string(),
+    };
     let attrs = [
         ("xmlns:cfdi", s(NS_CFDI)),
         ("xmlns:xsi", s("http://www.w3.org/2001/XMLSchema-instance")),
-        ("xsi:schemaLocation", s(SCHEMA_LOCATION)),
+        (
+            "xmlns:pago20",
+            c.pagos.as_ref().map(|_| NS_PAGOS.to_string()),
+        ),
+        ("xsi:schemaLocation", Some(schema_location)),
         ("Version", s("4.0")),
         ("Serie", c.serie.clone()),
         ("Folio", c.folio.clone()),
@@ -100,10 +209,10 @@ pub fn to_string(c: &Comprobante) -> String {
         ("NoCertificado", s(&c.no_certificado)),
         ("Certificado", s(&c.certificado)),
         ("CondicionesDePago", c.condiciones_de_pago.clone()),
-        ("SubTotal", Some(fixed(c.subtotal, 2))),
-        ("Descuento", c.descuento.map(|v| fixed(v, 2))),
+        ("SubTotal", Some(fixed(c.subtotal, dp))),
+        ("Descuento", c.descuento.map(|v| fixed(v, dp))),
         ("Moneda", s(c.moneda)),
-        ("Total", Some(fixed(c.total, 2))),
+        ("Total", Some(fixed(c.total, dp))),
         ("TipoDeComprobante", s(c.tipo.code())),
         ("Exportacion", s(c.exportacion)),
         ("MetodoPago", c.metodo_pago.map(|m| m.code().to_string())),
@@ -159,9 +268,9 @@ pub fn to_string(c: &Comprobante) -> String {
                     ("ClaveUnidad", s(&k.clave_unidad)),
                     ("Unidad", k.unidad.clone()),
                     ("Descripcion", s(&k.descripcion)),
-                    ("ValorUnitario", Some(unit_value(k.valor_unitario))),
-                    ("Importe", Some(fixed(k.importe, 2))),
-                    ("Descuento", k.descuento.map(|v| fixed(v, 2))),
+                    ("ValorUnitario", Some(unit_value(k.valor_unitario, dp))),
+                    ("Importe", Some(fixed(k.importe, dp))),
+                    ("Descuento", k.descuento.map(|v| fixed(v, dp))),
                     ("ObjetoImp", s(k.objeto_imp.code())),
                 ];
                 match &k.traslado {
@@ -189,6 +298,9 @@ pub fn to_string(c: &Comprobante) -> String {
                     });
                 },
             );
+        }
+        if let Some(p) = &c.pagos {
+            d.element("cfdi:Complemento", &[], |d| d.pagos(p));
         }
     });
     let bytes = d.0.into_inner();
