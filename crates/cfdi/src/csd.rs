@@ -217,3 +217,63 @@ impl Csd {
         Ok(())
     }
 }
+
+/// A self-made CSD for a demo utility or a simulator: RSA-2048, self-signed, the serial
+/// is `no_certificado` as ASCII digits, and the subject carries the RFC where SAT puts it
+/// (x500UniqueIdentifier) and says plainly that SAT did not issue it. Returns the
+/// certificate (DER) and the key as PKCS#8 encrypted with `password` (DER), the same
+/// shapes as the `.cer` and `.key` files SAT hands out.
+pub fn generate_self_signed(
+    rfc: &str,
+    name: &str,
+    no_certificado: &str,
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+    password: &str,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    use rsa::pkcs8::EncodePrivateKey;
+    use std::str::FromStr;
+    use x509_cert::builder::{Builder, CertificateBuilder, Profile};
+    use x509_cert::name::Name;
+    use x509_cert::serial_number::SerialNumber;
+    use x509_cert::spki::SubjectPublicKeyInfoOwned;
+    use x509_cert::time::{Time, Validity};
+
+    let gen_err =
+        |e: &dyn std::fmt::Display| Error::Certificate(format!("no se pudo generar: {e}"));
+    if no_certificado.len() != 20 || !no_certificado.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid("NoCertificado", "deben ser 20 dígitos"));
+    }
+    let clean = |s: &str| s.replace([',', '+', '=', '"', '\\', '<', '>', ';', '#'], " ");
+    let mut rng = rand::thread_rng();
+    let key = RsaPrivateKey::new(&mut rng, 2048).map_err(|e| gen_err(&e))?;
+    let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key.clone());
+    let spki = SubjectPublicKeyInfoOwned::from_key(key.to_public_key()).map_err(|e| gen_err(&e))?;
+    let subject = Name::from_str(&format!(
+        "CN={} (CSD de prueba no emitido por el SAT),O={},2.5.4.45={} / ,OU=SUPRA demo",
+        clean(name),
+        clean(name),
+        clean(rfc)
+    ))
+    .map_err(|e| gen_err(&e))?;
+    let time = |t: DateTime<Utc>| {
+        let st =
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(t.timestamp().max(0) as u64);
+        Time::try_from(st).map_err(|e| gen_err(&e))
+    };
+    let validity = Validity {
+        not_before: time(not_before)?,
+        not_after: time(not_after)?,
+    };
+    let serial = SerialNumber::new(no_certificado.as_bytes()).map_err(|e| gen_err(&e))?;
+    let builder = CertificateBuilder::new(Profile::Root, serial, validity, subject, spki, &signer)
+        .map_err(|e| gen_err(&e))?;
+    let cert = builder
+        .build::<rsa::pkcs1v15::Signature>()
+        .map_err(|e| gen_err(&e))?;
+    let der = cert.to_der().map_err(|e| gen_err(&e))?;
+    let key_der = key
+        .to_pkcs8_encrypted_der(&mut rng, password)
+        .map_err(|e| Error::Key(e.to_string()))?;
+    Ok((der, key_der.as_bytes().to_vec()))
+}

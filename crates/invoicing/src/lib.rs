@@ -388,7 +388,11 @@ async fn bill_range(
     now: DateTime<Utc>,
 ) -> Result<RangeResult> {
     let key = ctx.period_key;
-    let history_from = key - 200; // two years back, enough for 6 valid periods
+    // Estimates average the last `history_periods` valid periods; look back twice that
+    // many months (a year for the default 6) so gaps are tolerated without reading a
+    // contract's whole history.
+    let months = (2 * ctx.review.history_periods).max(2) as u32;
+    let history_from = (0..months).fold(key, |k, _| run::prev_key(k));
     let mut tx = db.read(tenant).await?;
     let contracts = db::billing::billable_contracts(&mut tx, lo, hi).await?;
     let readings = db::billing::readings_for_range(&mut tx, lo, hi, history_from, key).await?;
