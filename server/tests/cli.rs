@@ -168,3 +168,19 @@ fn bench_billing_runs_end_to_end_and_prints_one_summary_line() {
         assert!(issued > 250, "most of 300 contracts billed: {last}");
     }
 }
+
+#[test]
+fn bench_cfdi_seals_on_all_cores_and_compares_with_bare_signing() {
+    let out = supra(&["bench", "cfdi", "--invoices", "40"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("cfdi: 40 sealed in ") && last.contains("% of bare signing"),
+        "summary line: {last}"
+    );
+}
