@@ -263,6 +263,10 @@ pub struct MeterReading {
 
 /// Readings of the active meters of contracts in `[lo, hi]` for periods in
 /// `[from_period, to_period]`, by contract then time.
+///
+/// The database packs each meter's readings into one JSON array (one row per meter
+/// instead of one per reading): sqlx hands rows from its SQLite worker thread one at a
+/// time, and at ~12 readings per meter that hand-off dominated a 400,000-contract run.
 pub async fn readings_for_range(
     tx: &mut Scoped,
     lo: i64,
@@ -271,20 +275,50 @@ pub async fn readings_for_range(
     to_period: i32,
 ) -> Result<Vec<MeterReading>> {
     let t = tx.tenant().0;
-    const SQL: &str =
-        "SELECT m.contract_id, r.meter_id, r.period, r.read_at, r.value_litres, r.quality
+    const SQLITE: &str = "SELECT m.contract_id, m.id,
+        json_group_array(json_array(r.period, r.read_at, r.value_litres, r.quality)
+                         ORDER BY r.read_at)
         FROM meters m JOIN readings r ON r.tenant_id = m.tenant_id AND r.meter_id = m.id
         WHERE m.tenant_id = $1 AND m.contract_id BETWEEN $2 AND $3 AND m.active = TRUE
           AND r.period BETWEEN $4 AND $5
-        ORDER BY m.contract_id, r.read_at";
-    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        GROUP BY m.contract_id, m.id ORDER BY m.contract_id, m.id";
+    const POSTGRES: &str = "SELECT m.contract_id, m.id,
+        json_agg(json_build_array(r.period, r.read_at, r.value_litres, r.quality)
+                 ORDER BY r.read_at)::text
+        FROM meters m JOIN readings r ON r.tenant_id = m.tenant_id AND r.meter_id = m.id
+        WHERE m.tenant_id = $1 AND m.contract_id BETWEEN $2 AND $3 AND m.active = TRUE
+          AND r.period BETWEEN $4 AND $5
+        GROUP BY m.contract_id, m.id ORDER BY m.contract_id, m.id";
+    let sql = match tx.backend() {
+        crate::Backend::Sqlite => SQLITE,
+        crate::Backend::Postgres => POSTGRES,
+    };
+    let packed: Vec<(i64, i64, String)> = on!(tx, |c| sqlx::query_as(sql)
         .bind(t)
         .bind(lo)
         .bind(hi)
         .bind(from_period)
         .bind(to_period)
         .fetch_all(c)
-        .await?))
+        .await?);
+    let mut out = Vec::new();
+    for (contract_id, meter_id, json) in packed {
+        let readings: Vec<(i32, DateTime<Utc>, i64, String)> = serde_json::from_str(&json)
+            .map_err(|e| crate::Error::Config(format!("readings of meter {meter_id}: {e}")))?;
+        out.extend(
+            readings
+                .into_iter()
+                .map(|(period, read_at, value_litres, quality)| MeterReading {
+                    contract_id,
+                    meter_id,
+                    period,
+                    read_at,
+                    value_litres,
+                    quality,
+                }),
+        );
+    }
+    Ok(out)
 }
 
 /// What the previous invoices of a contract carry into the next period.

@@ -302,10 +302,26 @@ async fn run_inner(
     let mut by_use: BTreeMap<String, UseTotals> = BTreeMap::new();
     let mut skipped: BTreeMap<String, i64> = BTreeMap::new();
     let chunk = opts.settings.chunk.max(1);
-    let mut start = lo;
-    while start <= hi {
-        let end = (start + chunk - 1).min(hi);
-        let r = bill_range(db, tenant, &ctx, start, end, Utc::now()).await?;
+    let mut ranges = (0..)
+        .map(|i| lo + i * chunk)
+        .take_while(|&s| s <= hi)
+        .map(|s| (s, (s + chunk - 1).min(hi)));
+    // Pipeline: while one range is written, the next is read and computed (SQLite in
+    // WAL mode and PostgreSQL both let a reader run beside the writer; the ranges are
+    // disjoint, so neither depends on the other).
+    let mut pending = match ranges.next() {
+        Some((s, e)) => Some(prepare_range(db, tenant, &ctx, s, e).await?),
+        None => None,
+    };
+    while let Some(prepared) = pending.take() {
+        let next = ranges.next();
+        let (r, after) = tokio::try_join!(write_range(db, tenant, prepared, Utc::now()), async {
+            match next {
+                Some((s, e)) => prepare_range(db, tenant, &ctx, s, e).await.map(Some),
+                None => Ok(None),
+            }
+        })?;
+        pending = after;
         counters.contracts_done += r.contracts;
         counters.invoices_issued += r.issued.len() as i64;
         counters.flagged += r.flagged;
@@ -332,7 +348,6 @@ async fn run_inner(
             counters: counters.clone(),
             issued: &r.issued,
         });
-        start = end + 1;
     }
     let now = Utc::now();
     let summary = serde_json::json!({"by_use": by_use, "skipped": skipped});
@@ -379,6 +394,14 @@ struct RangeResult {
     skipped: BTreeMap<&'static str, i64>,
 }
 
+/// A range read and computed, not yet written.
+struct Prepared {
+    contracts: i64,
+    invoices: Vec<db::billing::NewInvoice>,
+    reviews: Vec<db::billing::NewReview>,
+    skipped: BTreeMap<&'static str, i64>,
+}
+
 async fn bill_range(
     db: &Db,
     tenant: TenantId,
@@ -387,6 +410,18 @@ async fn bill_range(
     hi: i64,
     now: DateTime<Utc>,
 ) -> Result<RangeResult> {
+    let prepared = prepare_range(db, tenant, ctx, lo, hi).await?;
+    write_range(db, tenant, prepared, now).await
+}
+
+/// Read what contracts `[lo, hi]` need and compute their invoices (no writes).
+async fn prepare_range(
+    db: &Db,
+    tenant: TenantId,
+    ctx: &run::Ctx<'_>,
+    lo: i64,
+    hi: i64,
+) -> Result<Prepared> {
     let key = ctx.period_key;
     // Estimates average the last `history_periods` valid periods; look back twice that
     // many months (a year for the default 6) so gaps are tolerated without reading a
@@ -432,6 +467,28 @@ async fn bill_range(
             run::Outcome::Skip(why) => *skipped.entry(why).or_default() += 1,
         }
     }
+    Ok(Prepared {
+        contracts: contracts.len() as i64,
+        invoices,
+        reviews,
+        skipped,
+    })
+}
+
+/// Write a prepared range in one transaction; invoices that another writer issued in the
+/// meantime are counted as already issued.
+async fn write_range(
+    db: &Db,
+    tenant: TenantId,
+    p: Prepared,
+    now: DateTime<Utc>,
+) -> Result<RangeResult> {
+    let Prepared {
+        contracts,
+        mut invoices,
+        reviews,
+        mut skipped,
+    } = p;
     let mut tx = db.write(tenant).await?;
     let inserted = db::billing::issue_invoices(&mut tx, &invoices, now).await?;
     db::billing::insert_reviews(&mut tx, &reviews, now).await?;
@@ -443,7 +500,7 @@ async fn bill_range(
     }
     invoices.retain(|i| ids.contains(&i.contract_id));
     Ok(RangeResult {
-        contracts: contracts.len() as i64,
+        contracts,
         issued: invoices,
         flagged: reviews.len() as i64,
         skipped,
