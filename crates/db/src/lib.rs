@@ -15,6 +15,7 @@
 
 pub mod billing;
 mod bulk;
+pub mod cfdi;
 mod error;
 pub mod models;
 pub mod repo;

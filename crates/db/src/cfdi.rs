@@ -1,0 +1,253 @@
+//! CFDI storage: the issuer's fiscal data, customers' datos fiscales, folio series and
+//! the documents themselves (sealed XML first, stamped XML exactly as the PAC returned).
+
+use chrono::{DateTime, Utc};
+use sqlx::FromRow;
+
+use crate::{Result, Scoped, on};
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct Issuer {
+    pub rfc: String,
+    pub nombre: String,
+    pub regimen_fiscal: String,
+    pub lugar_expedicion: String,
+    pub serie_ingreso: String,
+    pub serie_egreso: String,
+    pub serie_pago: String,
+    pub factura_global: bool,
+}
+
+pub async fn issuer(tx: &mut Scoped) -> Result<Option<Issuer>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT rfc, nombre, regimen_fiscal, lugar_expedicion, serie_ingreso,
+        serie_egreso, serie_pago, factura_global FROM cfdi_issuers WHERE tenant_id = $1";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn save_issuer(tx: &mut Scoped, i: &Issuer, now: DateTime<Utc>) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO cfdi_issuers (tenant_id, rfc, nombre, regimen_fiscal,
+        lugar_expedicion, serie_ingreso, serie_egreso, serie_pago, factura_global, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        ON CONFLICT (tenant_id) DO UPDATE SET rfc = excluded.rfc, nombre = excluded.nombre,
+            regimen_fiscal = excluded.regimen_fiscal,
+            lugar_expedicion = excluded.lugar_expedicion,
+            serie_ingreso = excluded.serie_ingreso, serie_egreso = excluded.serie_egreso,
+            serie_pago = excluded.serie_pago, factura_global = excluded.factura_global,
+            updated_at = excluded.updated_at";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(&i.rfc)
+        .bind(&i.nombre)
+        .bind(&i.regimen_fiscal)
+        .bind(&i.lugar_expedicion)
+        .bind(&i.serie_ingreso)
+        .bind(&i.serie_egreso)
+        .bind(&i.serie_pago)
+        .bind(i.factura_global)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// A customer's datos fiscales.
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct FiscalProfile {
+    pub contract_id: i64,
+    pub rfc: String,
+    pub nombre: String,
+    pub regimen_fiscal: String,
+    pub domicilio_fiscal: String,
+    pub uso_cfdi: String,
+}
+
+pub async fn save_fiscal_profile(
+    tx: &mut Scoped,
+    p: &FiscalProfile,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO fiscal_profiles (tenant_id, contract_id, rfc, nombre,
+        regimen_fiscal, domicilio_fiscal, uso_cfdi, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (tenant_id, contract_id) DO UPDATE SET rfc = excluded.rfc,
+            nombre = excluded.nombre, regimen_fiscal = excluded.regimen_fiscal,
+            domicilio_fiscal = excluded.domicilio_fiscal, uso_cfdi = excluded.uso_cfdi,
+            updated_at = excluded.updated_at";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(p.contract_id)
+        .bind(&p.rfc)
+        .bind(&p.nombre)
+        .bind(&p.regimen_fiscal)
+        .bind(&p.domicilio_fiscal)
+        .bind(&p.uso_cfdi)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Datos fiscales of the contracts in `[lo, hi]`.
+pub async fn fiscal_profiles_for_range(
+    tx: &mut Scoped,
+    lo: i64,
+    hi: i64,
+) -> Result<Vec<FiscalProfile>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT contract_id, rfc, nombre, regimen_fiscal, domicilio_fiscal, uso_cfdi
+        FROM fiscal_profiles WHERE tenant_id = $1 AND contract_id BETWEEN $2 AND $3";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Take `count` consecutive folios of `serie`; returns the first. Runs inside the
+/// transaction that stores the documents, so a rollback gives the folios back and two
+/// writers never get the same folio (the row is locked by the update).
+pub async fn take_folios(tx: &mut Scoped, serie: &str, count: i64) -> Result<i64> {
+    let t = tx.tenant().0;
+    const SQL: &str =
+        "INSERT INTO cfdi_folios (tenant_id, serie, next_folio) VALUES ($1, $2, 1 + $3)
+        ON CONFLICT (tenant_id, serie) DO UPDATE SET next_folio = cfdi_folios.next_folio + $3
+        RETURNING next_folio - $3";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(serie)
+        .bind(count)
+        .fetch_one(c)
+        .await?))
+}
+
+/// A sealed document to store.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    pub tipo: &'static str,
+    pub invoice_id: Option<i64>,
+    pub period: i32,
+    pub serie: String,
+    pub folio: String,
+    pub fecha: String,
+    pub receptor_rfc: String,
+    pub total_centavos: i64,
+    pub sealed_xml: String,
+}
+
+/// Store sealed documents; one that already exists for its invoice is left alone.
+/// Returns the ids of the rows inserted now, with their invoice ids.
+pub async fn insert_documents(
+    tx: &mut Scoped,
+    docs: &[NewDocument],
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, Option<i64>)>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO cfdi_documents (tenant_id, tipo, invoice_id, period, serie,
+        folio, fecha, receptor_rfc, total_centavos, status, sealed_xml, attempts, created_at,
+        updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sellado', $10, 0, $11, $11)
+        ON CONFLICT (tenant_id, tipo, invoice_id) DO NOTHING
+        RETURNING id, invoice_id";
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        let row: Option<(i64, Option<i64>)> = on!(tx, |c| sqlx::query_as(SQL)
+            .bind(t)
+            .bind(d.tipo)
+            .bind(d.invoice_id)
+            .bind(d.period)
+            .bind(&d.serie)
+            .bind(&d.folio)
+            .bind(&d.fecha)
+            .bind(&d.receptor_rfc)
+            .bind(d.total_centavos)
+            .bind(&d.sealed_xml)
+            .bind(now)
+            .fetch_optional(c)
+            .await?);
+        out.extend(row);
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct DocumentRow {
+    pub id: i64,
+    pub tipo: String,
+    pub invoice_id: Option<i64>,
+    pub period: i32,
+    pub serie: String,
+    pub folio: String,
+    pub fecha: String,
+    pub receptor_rfc: String,
+    pub total_centavos: i64,
+    pub status: String,
+    pub sealed_xml: String,
+    pub stamped_xml: Option<String>,
+    pub uuid: Option<String>,
+    pub pac_code: Option<String>,
+    pub pac_message: Option<String>,
+    pub attempts: i32,
+}
+
+const DOC_COLUMNS: &str = "id, tipo, invoice_id, period, serie, folio, fecha, receptor_rfc,
+    total_centavos, status, sealed_xml, stamped_xml, uuid, pac_code, pac_message, attempts";
+
+/// Documents of a period, by serie and folio.
+pub async fn documents_of_period(tx: &mut Scoped, period: i32) -> Result<Vec<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND period = $2
+        ORDER BY serie, folio"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(period)
+        .fetch_all(c)
+        .await?))
+}
+
+/// The CFDI of an invoice, if one was issued.
+pub async fn document_of_invoice(tx: &mut Scoped, invoice_id: i64) -> Result<Option<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND tipo = 'I'
+        AND invoice_id = $2"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(invoice_id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// Ids of a period's invoices (not cancelled) that have no CFDI yet, in `[lo, hi]`
+/// of invoice id, at most `limit`.
+pub async fn invoices_without_cfdi(
+    tx: &mut Scoped,
+    period: i32,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT i.id FROM invoices i
+        WHERE i.tenant_id = $1 AND i.period = $2 AND i.cancelled = FALSE AND i.id > $3
+          AND NOT EXISTS (SELECT 1 FROM cfdi_documents d
+                          WHERE d.tenant_id = i.tenant_id AND d.tipo = 'I' AND d.invoice_id = i.id)
+        ORDER BY i.id LIMIT $4";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(period)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
