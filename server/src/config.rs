@@ -38,6 +38,24 @@ pub struct Config {
     /// `json` for one JSON object per log line.
     pub log_format: Option<String>,
     pub billing: BillingConfig,
+    pub cfdi: CfdiConfig,
+}
+
+/// `[cfdi]`: where the utility's CSD lives.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CfdiConfig {
+    /// Directory with one folder per tenant slug holding `csd.cer`, `csd.key` and
+    /// `password.txt` (the CSD SAT issued to the utility; mount secrets here). In
+    /// development a self-made CSD is generated there on first use.
+    pub csd_dir: String,
+}
+
+impl Default for CfdiConfig {
+    fn default() -> Self {
+        CfdiConfig {
+            csd_dir: "./data/csd".into(),
+        }
+    }
 }
 
 /// `[billing]`: the utility's billing rules that are not part of a tariff.
@@ -78,6 +96,7 @@ impl Default for Config {
             secure_cookies: None,
             log_format: None,
             billing: BillingConfig::default(),
+            cfdi: CfdiConfig::default(),
         }
     }
 }

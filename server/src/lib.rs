@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod config;
 mod demo;
+pub mod fiscal;
 mod http;
 pub mod outbox;
 
@@ -93,6 +94,11 @@ pub async fn seed_demo(
     }
     let hash = auth::password::hash(password).map_err(|e| anyhow::anyhow!("{e}"))?;
     let loaded = db::seed_load::load(db, &u, &hash).await?;
+    {
+        let mut tx = db.write(loaded.tenant).await?;
+        db::cfdi::save_issuer(&mut tx, &fiscal::demo_issuer(), chrono::Utc::now()).await?;
+        tx.commit().await?;
+    }
     let history = demo::billing_history(db, loaded.tenant).await?;
     let mut lines = vec![format!(
         "Utility '{}' seeded: {} contracts, {} readings in {:.1} s",

@@ -49,6 +49,11 @@ enum Command {
         #[command(subcommand)]
         command: BillCommand,
     },
+    /// CFDI: seal the bills of a period, export a period's XML.
+    Cfdi {
+        #[command(subcommand)]
+        command: CfdiCommand,
+    },
     /// Benchmarks that print a ratio against a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -113,6 +118,29 @@ enum BillCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum CfdiCommand {
+    /// Seal (and store) the CFDI of every bill of the period that has none yet.
+    Issue {
+        /// AAAA-MM
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Write every CFDI of the period to DIR as <UUID>.xml (stamped) or
+    /// <Serie>-<Folio>.xml (sealed only), for checking with SAT's own tools.
+    Export {
+        /// AAAA-MM
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -143,7 +171,43 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Tariff { command } => tariff(&config, command).await,
         Command::Bill { command } => bill(&config, command).await,
+        Command::Cfdi { command } => cfdi_command(&config, command).await,
         Command::Bench { command } => server::bench::run(&config, command).await,
+    }
+}
+
+async fn cfdi_command(config: &Config, command: CfdiCommand) -> anyhow::Result<()> {
+    let key = |p: &str| -> anyhow::Result<i32> {
+        let period: billing::Period = p.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(invoicing::period_key(&period))
+    };
+    match command {
+        CfdiCommand::Issue { period, tenant } => {
+            let period = key(&period)?;
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let csd = server::fiscal::load_csd(config, &db, t, &slug).await?;
+            let s =
+                invoicing::fiscal::issue_period(&db, t, period, &csd, chrono::Utc::now()).await?;
+            println!("{}", serde_json::to_string_pretty(&s)?);
+            anyhow::ensure!(
+                s.failed.is_empty(),
+                "{} bills could not be sealed",
+                s.failed.len()
+            );
+            Ok(())
+        }
+        CfdiCommand::Export {
+            period,
+            out,
+            tenant,
+        } => {
+            let period = key(&period)?;
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let n = invoicing::fiscal::export_period(&db, t, period, &out).await?;
+            println!("{n} CFDI written to {}", out.display());
+            Ok(())
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 //! Invariants: no HTTP, no Leptos; all SQL lives in `db::billing`; all pricing lives in
 //! `billing`. Money is `domain::Money` / integer centavos.
 
+pub mod fiscal;
 mod run;
 mod view;
 
@@ -50,6 +51,8 @@ pub enum Error {
     NotFound,
     #[error("no se pudo generar el PDF: {0}")]
     Pdf(String),
+    #[error("CFDI: {0}")]
+    Cfdi(#[from] cfdi::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

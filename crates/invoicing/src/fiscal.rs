@@ -1,0 +1,299 @@
+//! CFDI for issued bills: map a stored invoice to a `cfdi::Comprobante`, seal it with the
+//! utility's CSD, store the sealed XML, and export a period's documents.
+//!
+//! - Each bill is an Ingreso, PPD with FormaPago 99 (bills are issued unpaid; each
+//!   payment later gets its Complemento de Pago). Serie = the issuer's `serie_ingreso`,
+//!   Folio = the bill's folio.
+//! - Receptor: the customer's datos fiscales when they gave them; otherwise, when the
+//!   issuer does not aggregate them into a factura global, XAXX010101000 with the
+//!   customer's name (régimen 616, uso S01, domicilio = LugarExpedicion).
+//! - A discount line becomes the Descuento of the water concept; zero-amount lines are
+//!   left out. The CFDI's Total must equal the bill's total to the centavo, or the bill
+//!   is reported instead of sealed.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use db::billing::{InvoiceRow, LineRow};
+use db::cfdi::{FiscalProfile, Issuer, NewDocument};
+use db::{Db, TenantId};
+use rust_decimal::Decimal;
+
+use crate::{Error, Result};
+
+/// How many bills are read, sealed and stored per transaction.
+const CHUNK: i64 = 500;
+
+/// What [`issue_period`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IssueSummary {
+    pub sealed: usize,
+    /// Bills of customers without datos fiscales, left for the factura global.
+    pub for_factura_global: usize,
+    /// Bills that could not be sealed: (invoice id, reason).
+    pub failed: Vec<(i64, String)>,
+}
+
+/// The issuer as CFDI data.
+pub fn emisor(issuer: &Issuer) -> Result<cfdi::Emisor> {
+    Ok(cfdi::Emisor {
+        rfc: issuer
+            .rfc
+            .parse()
+            .map_err(|e: domain::InvalidValue| Error::Invalid {
+                field: "rfc",
+                message: e.to_string(),
+            })?,
+        nombre: issuer.nombre.clone(),
+        regimen_fiscal: issuer.regimen_fiscal.clone(),
+    })
+}
+
+fn receptor(
+    issuer: &Issuer,
+    profile: Option<&FiscalProfile>,
+    customer_name: &str,
+) -> Result<Option<cfdi::Receptor>> {
+    if let Some(p) = profile {
+        return Ok(Some(cfdi::Receptor {
+            rfc: p
+                .rfc
+                .parse()
+                .map_err(|e: domain::InvalidValue| Error::Invalid {
+                    field: "rfc",
+                    message: e.to_string(),
+                })?,
+            nombre: p.nombre.clone(),
+            domicilio_fiscal: p.domicilio_fiscal.clone(),
+            regimen_fiscal: p.regimen_fiscal.clone(),
+            uso_cfdi: p.uso_cfdi.clone(),
+        }));
+    }
+    if issuer.factura_global {
+        return Ok(None);
+    }
+    let mut r = cfdi::Receptor::publico_en_general(&issuer.lugar_expedicion);
+    r.nombre = customer_name.to_uppercase();
+    Ok(Some(r))
+}
+
+fn tax_of(code: &str) -> Result<cfdi::Tax> {
+    Ok(match code {
+        "iva16" => cfdi::Tax::Iva16,
+        "iva0" => cfdi::Tax::Iva0,
+        "exento" => cfdi::Tax::Exento,
+        "no_objeto" => cfdi::Tax::NoObjeto,
+        other => {
+            return Err(Error::Invalid {
+                field: "tax",
+                message: format!("tratamiento fiscal desconocido «{other}»"),
+            });
+        }
+    })
+}
+
+fn decimal(field: &'static str, s: &str) -> Result<Decimal> {
+    s.trim().parse().map_err(|_| Error::Invalid {
+        field,
+        message: format!("«{s}» no es un número"),
+    })
+}
+
+/// The concepts of a bill: one per non-zero line, discounts folded into the water line.
+pub fn conceptos(inv: &InvoiceRow, lines: &[LineRow]) -> Result<Vec<cfdi::ConceptoInput>> {
+    let mut out: Vec<(String, cfdi::ConceptoInput)> = Vec::new();
+    let mut discount = Decimal::ZERO;
+    for l in lines {
+        let amount = Decimal::new(l.amount_centavos, 2);
+        if l.concept == "descuento" || amount < Decimal::ZERO {
+            discount += -amount;
+            continue;
+        }
+        if amount.is_zero() {
+            continue;
+        }
+        // Quantity × unit price when that is the amount to the centavo; otherwise one
+        // unit at the amount (prorated and stepped lines).
+        let (cantidad, valor_unitario) = match &l.unit_price {
+            Some(p) => {
+                let q = decimal("quantity", &l.quantity)?;
+                let p = decimal("unit_price", p)?;
+                if q > Decimal::ZERO && (q * p).round_dp(2) == amount && q.scale() <= 6 {
+                    (q, p)
+                } else {
+                    (Decimal::ONE, amount)
+                }
+            }
+            None => (Decimal::ONE, amount),
+        };
+        out.push((
+            l.concept.clone(),
+            cfdi::ConceptoInput {
+                clave_prod_serv: l.clave_prod_serv.clone(),
+                no_identificacion: Some(inv.folio.clone()),
+                cantidad,
+                clave_unidad: l.clave_unidad.clone(),
+                unidad: Some(l.unit.clone()).filter(|u| !u.trim().is_empty()),
+                descripcion: l.description.clone(),
+                valor_unitario,
+                descuento: None,
+                tax: tax_of(&l.tax)?,
+            },
+        ));
+    }
+    if discount > Decimal::ZERO {
+        let water = out
+            .iter_mut()
+            .find(|(c, _)| c == "agua")
+            .ok_or_else(|| Error::Invalid {
+                field: "descuento",
+                message: "el recibo tiene descuento pero no cargo de agua".into(),
+            })?;
+        water.1.descuento = Some(discount);
+    }
+    Ok(out.into_iter().map(|(_, c)| c).collect())
+}
+
+/// The comprobante of one bill, or `None` when it belongs in the factura global.
+pub fn comprobante(
+    issuer: &Issuer,
+    inv: &InvoiceRow,
+    lines: &[LineRow],
+    profile: Option<&FiscalProfile>,
+    customer_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<cfdi::Comprobante>> {
+    let Some(receptor) = receptor(issuer, profile, customer_name)? else {
+        return Ok(None);
+    };
+    let fecha = now
+        .with_timezone(&chrono_tz::America::Mexico_City)
+        .fixed_offset();
+    let mut b = cfdi::ComprobanteBuilder::ingreso(
+        emisor(issuer)?,
+        receptor,
+        issuer.lugar_expedicion.clone(),
+        fecha,
+    )
+    .serie_folio(issuer.serie_ingreso.clone(), inv.folio.clone())
+    .condiciones_de_pago(format!("Vence el {}", crate::date_es(inv.due_date)));
+    for c in conceptos(inv, lines)? {
+        b = b.concepto(c);
+    }
+    let c = b.build()?;
+    let expected = Decimal::new(inv.total_centavos, 2);
+    if c.total != expected {
+        return Err(Error::Invalid {
+            field: "total",
+            message: format!(
+                "el CFDI suma {} y el recibo {}: no se timbra un CFDI que no cuadra",
+                c.total, expected
+            ),
+        });
+    }
+    Ok(Some(c))
+}
+
+/// Seal and store the CFDI of every bill of `period` that has none yet. Idempotent: a
+/// second call finds nothing to do; bills that fail are reported and retried next time.
+pub async fn issue_period(
+    db: &Db,
+    tenant: TenantId,
+    period: i32,
+    csd: &cfdi::csd::Csd,
+    now: DateTime<Utc>,
+) -> Result<IssueSummary> {
+    let issuer = {
+        let mut tx = db.read(tenant).await?;
+        db::cfdi::issuer(&mut tx)
+            .await?
+            .ok_or_else(|| Error::Invalid {
+                field: "emisor",
+                message: "faltan los datos fiscales del organismo (emisor)".into(),
+            })?
+    };
+    let mut summary = IssueSummary::default();
+    let mut after = 0;
+    loop {
+        let mut tx = db.read(tenant).await?;
+        let ids = db::cfdi::invoices_without_cfdi(&mut tx, period, after, CHUNK).await?;
+        let Some(&last) = ids.last() else { break };
+        after = last;
+        let mut docs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let inv = db::billing::invoice_by_id(&mut tx, id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let lines = db::billing::invoice_lines(&mut tx, id).await?;
+            let account = db::repo::account_by_id(&mut tx, inv.contract_id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let profile =
+                db::cfdi::fiscal_profiles_for_range(&mut tx, inv.contract_id, inv.contract_id)
+                    .await?
+                    .into_iter()
+                    .next();
+            let built = comprobante(
+                &issuer,
+                &inv,
+                &lines,
+                profile.as_ref(),
+                &account.full_name,
+                now,
+            );
+            let sealed = match built {
+                Ok(None) => {
+                    summary.for_factura_global += 1;
+                    continue;
+                }
+                Ok(Some(c)) => cfdi::seal(c, csd).map_err(Error::from),
+                Err(e) => Err(e),
+            };
+            match sealed {
+                Ok(s) => docs.push(NewDocument {
+                    tipo: "I",
+                    invoice_id: Some(inv.id),
+                    period: inv.period,
+                    serie: issuer.serie_ingreso.clone(),
+                    folio: inv.folio.clone(),
+                    fecha: cfdi::xml::fecha(s.comprobante.fecha),
+                    receptor_rfc: s.comprobante.receptor.rfc.as_str().to_string(),
+                    total_centavos: inv.total_centavos,
+                    sealed_xml: s.xml,
+                }),
+                Err(e) => summary.failed.push((inv.id, e.to_string())),
+            }
+        }
+        drop(tx);
+        let mut tx = db.write(tenant).await?;
+        let inserted = db::cfdi::insert_documents(&mut tx, &docs, now).await?;
+        tx.commit().await?;
+        summary.sealed += inserted.len();
+    }
+    Ok(summary)
+}
+
+/// Write every CFDI of `period` to `dir` as `<UUID>.xml` when stamped (the stamped bytes
+/// as received) or `<Serie>-<Folio>.xml` when only sealed. Returns how many were written.
+pub async fn export_period(db: &Db, tenant: TenantId, period: i32, dir: &Path) -> Result<usize> {
+    let docs = {
+        let mut tx = db.read(tenant).await?;
+        db::cfdi::documents_of_period(&mut tx, period).await?
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::Invalid {
+        field: "out",
+        message: format!("no se pudo crear {}: {e}", dir.display()),
+    })?;
+    for d in &docs {
+        let (name, xml) = match (&d.uuid, &d.stamped_xml) {
+            (Some(uuid), Some(xml)) => (format!("{uuid}.xml"), xml),
+            _ => (format!("{}-{}.xml", d.serie, d.folio), &d.sealed_xml),
+        };
+        let path = dir.join(name);
+        std::fs::write(&path, xml).map_err(|e| Error::Invalid {
+            field: "out",
+            message: format!("no se pudo escribir {}: {e}", path.display()),
+        })?;
+    }
+    Ok(docs.len())
+}
