@@ -10,6 +10,7 @@ use rust_decimal::Decimal;
 use crate::model::{Comprobante, Traslado};
 use crate::pagos::Pagos;
 use crate::text::{fixed, normalize_space, quantity};
+use crate::xml::NS_CFDI;
 use crate::xml::{fecha, fecha_local};
 
 struct Cadena(String);
@@ -148,4 +149,319 @@ pub fn of(c: &Comprobante) -> String {
     }
     s.0.push_str("||");
     s.0
+}
+
+// ------------------------------------------------------------------ from XML
+
+/// `(attribute, required)` in the stylesheet's order.
+type Attrs = &'static [(&'static str, bool)];
+
+const COMPROBANTE: Attrs = &[
+    ("Version", true),
+    ("Serie", false),
+    ("Folio", false),
+    ("Fecha", true),
+    ("FormaPago", false),
+    ("NoCertificado", true),
+    ("CondicionesDePago", false),
+    ("SubTotal", true),
+    ("Descuento", false),
+    ("Moneda", true),
+    ("TipoCambio", false),
+    ("Total", true),
+    ("TipoDeComprobante", true),
+    ("Exportacion", true),
+    ("MetodoPago", false),
+    ("LugarExpedicion", true),
+    ("Confirmacion", false),
+];
+const INFO_GLOBAL: Attrs = &[("Periodicidad", true), ("Meses", true), ("Año", true)];
+const EMISOR: Attrs = &[
+    ("Rfc", true),
+    ("Nombre", true),
+    ("RegimenFiscal", true),
+    ("FacAtrAdquirente", false),
+];
+const RECEPTOR: Attrs = &[
+    ("Rfc", true),
+    ("Nombre", true),
+    ("DomicilioFiscalReceptor", true),
+    ("ResidenciaFiscal", false),
+    ("NumRegIdTrib", false),
+    ("RegimenFiscalReceptor", true),
+    ("UsoCFDI", true),
+];
+const CONCEPTO: Attrs = &[
+    ("ClaveProdServ", true),
+    ("NoIdentificacion", false),
+    ("Cantidad", true),
+    ("ClaveUnidad", true),
+    ("Unidad", false),
+    ("Descripcion", true),
+    ("ValorUnitario", true),
+    ("Importe", true),
+    ("Descuento", false),
+    ("ObjetoImp", true),
+];
+const TRASLADO: Attrs = &[
+    ("Base", true),
+    ("Impuesto", true),
+    ("TipoFactor", true),
+    ("TasaOCuota", false),
+    ("Importe", false),
+];
+const RETENCION: Attrs = &[
+    ("Base", true),
+    ("Impuesto", true),
+    ("TipoFactor", true),
+    ("TasaOCuota", true),
+    ("Importe", true),
+];
+const A_CUENTA_TERCEROS: Attrs = &[
+    ("RfcACuentaTerceros", true),
+    ("NombreACuentaTerceros", true),
+    ("RegimenFiscalACuentaTerceros", true),
+    ("DomicilioFiscalACuentaTerceros", true),
+];
+const PARTE: Attrs = &[
+    ("ClaveProdServ", true),
+    ("NoIdentificacion", false),
+    ("Cantidad", true),
+    ("Unidad", false),
+    ("Descripcion", true),
+    ("ValorUnitario", false),
+    ("Importe", false),
+];
+const PAGOS_TOTALES: Attrs = &[
+    ("TotalRetencionesIVA", false),
+    ("TotalRetencionesISR", false),
+    ("TotalRetencionesIEPS", false),
+    ("TotalTrasladosBaseIVA16", false),
+    ("TotalTrasladosImpuestoIVA16", false),
+    ("TotalTrasladosBaseIVA8", false),
+    ("TotalTrasladosImpuestoIVA8", false),
+    ("TotalTrasladosBaseIVA0", false),
+    ("TotalTrasladosImpuestoIVA0", false),
+    ("TotalTrasladosBaseIVAExento", false),
+    ("MontoTotalPagos", true),
+];
+const PAGO: Attrs = &[
+    ("FechaPago", true),
+    ("FormaDePagoP", true),
+    ("MonedaP", true),
+    ("TipoCambioP", false),
+    ("Monto", true),
+    ("NumOperacion", false),
+    ("RfcEmisorCtaOrd", false),
+    ("NomBancoOrdExt", false),
+    ("CtaOrdenante", false),
+    ("RfcEmisorCtaBen", false),
+    ("CtaBeneficiario", false),
+    ("TipoCadPago", false),
+    ("CertPago", false),
+    ("CadPago", false),
+    ("SelloPago", false),
+];
+const DOCTO: Attrs = &[
+    ("IdDocumento", true),
+    ("Serie", false),
+    ("Folio", false),
+    ("MonedaDR", true),
+    ("EquivalenciaDR", false),
+    ("NumParcialidad", true),
+    ("ImpSaldoAnt", true),
+    ("ImpPagado", true),
+    ("ImpSaldoInsoluto", true),
+    ("ObjetoImpDR", true),
+];
+const RETENCION_DR: Attrs = &[
+    ("BaseDR", true),
+    ("ImpuestoDR", true),
+    ("TipoFactorDR", true),
+    ("TasaOCuotaDR", true),
+    ("ImporteDR", true),
+];
+const TRASLADO_DR: Attrs = &[
+    ("BaseDR", true),
+    ("ImpuestoDR", true),
+    ("TipoFactorDR", true),
+    ("TasaOCuotaDR", false),
+    ("ImporteDR", false),
+];
+const RETENCION_P: Attrs = &[("ImpuestoP", true), ("ImporteP", true)];
+const TRASLADO_P: Attrs = &[
+    ("BaseP", true),
+    ("ImpuestoP", true),
+    ("TipoFactorP", true),
+    ("TasaOCuotaP", false),
+    ("ImporteP", false),
+];
+
+const NS_PAGOS: &str = "http://www.sat.gob.mx/Pagos20";
+
+type Node<'a, 'i> = roxmltree::Node<'a, 'i>;
+
+fn children<'a, 'i>(
+    n: Node<'a, 'i>,
+    ns: &'static str,
+    name: &'static str,
+) -> impl Iterator<Item = Node<'a, 'i>> {
+    n.children().filter(move |c| {
+        c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == Some(ns)
+    })
+}
+
+/// `path` of element names below `n`, all in namespace `ns`.
+fn descendants<'a, 'i>(
+    n: Node<'a, 'i>,
+    ns: &'static str,
+    path: &'static [&'static str],
+) -> Vec<Node<'a, 'i>> {
+    let mut level = vec![n];
+    for name in path {
+        level = level
+            .into_iter()
+            .flat_map(|x| children(x, ns, name))
+            .collect();
+    }
+    level
+}
+
+impl Cadena {
+    fn attrs(&mut self, n: Node<'_, '_>, attrs: Attrs) {
+        for (name, required) in attrs {
+            match (n.attribute(*name), required) {
+                (Some(v), _) => self.req(v),
+                (None, true) => self.req(""),
+                (None, false) => {}
+            }
+        }
+    }
+
+    fn concepto(&mut self, c: Node<'_, '_>) {
+        self.attrs(c, CONCEPTO);
+        for t in descendants(c, NS_CFDI, &["Impuestos", "Traslados", "Traslado"]) {
+            self.attrs(t, TRASLADO);
+        }
+        for r in descendants(c, NS_CFDI, &["Impuestos", "Retenciones", "Retencion"]) {
+            self.attrs(r, RETENCION);
+        }
+        for a in children(c, NS_CFDI, "ACuentaTerceros") {
+            self.attrs(a, A_CUENTA_TERCEROS);
+        }
+        for a in children(c, NS_CFDI, "InformacionAduanera") {
+            self.attrs(a, &[("NumeroPedimento", true)]);
+        }
+        for a in children(c, NS_CFDI, "CuentaPredial") {
+            self.attrs(a, &[("Numero", true)]);
+        }
+        for p in c.descendants().filter(|d| {
+            d.is_element()
+                && d.tag_name().name() == "Parte"
+                && d.tag_name().namespace() == Some(NS_CFDI)
+        }) {
+            self.attrs(p, PARTE);
+            for a in p.descendants().filter(|d| {
+                d.is_element()
+                    && d.tag_name().name() == "InformacionAduanera"
+                    && d.tag_name().namespace() == Some(NS_CFDI)
+            }) {
+                self.attrs(a, &[("NumeroPedimento", true)]);
+            }
+        }
+    }
+
+    fn pagos_xml(&mut self, p: Node<'_, '_>) {
+        self.attrs(p, &[("Version", true)]);
+        for t in children(p, NS_PAGOS, "Totales") {
+            self.attrs(t, PAGOS_TOTALES);
+        }
+        for pago in children(p, NS_PAGOS, "Pago") {
+            self.attrs(pago, PAGO);
+            for d in children(pago, NS_PAGOS, "DoctoRelacionado") {
+                self.attrs(d, DOCTO);
+                for r in descendants(
+                    d,
+                    NS_PAGOS,
+                    &["ImpuestosDR", "RetencionesDR", "RetencionDR"],
+                ) {
+                    self.attrs(r, RETENCION_DR);
+                }
+                for t in descendants(d, NS_PAGOS, &["ImpuestosDR", "TrasladosDR", "TrasladoDR"]) {
+                    self.attrs(t, TRASLADO_DR);
+                }
+            }
+            for i in children(pago, NS_PAGOS, "ImpuestosP") {
+                for r in descendants(i, NS_PAGOS, &["RetencionesP", "RetencionP"]) {
+                    self.attrs(r, RETENCION_P);
+                }
+                for t in descendants(i, NS_PAGOS, &["TrasladosP", "TrasladoP"]) {
+                    self.attrs(t, TRASLADO_P);
+                }
+            }
+        }
+    }
+}
+
+/// The cadena original of a CFDI 4.0 document given as XML — what SAT's stylesheet
+/// computes — for the complements a water utility meets (Pagos 2.0; the
+/// TimbreFiscalDigital contributes nothing). Used to verify documents we did not build
+/// (the PAC simulator, imported XML).
+pub fn of_xml(xml: &str) -> Result<String, crate::Error> {
+    let doc = roxmltree::Document::parse(xml)
+        .map_err(|e| crate::Error::invalid("XML", format!("mal formado: {e}")))?;
+    let root = doc.root_element();
+    if root.tag_name().name() != "Comprobante" || root.tag_name().namespace() != Some(NS_CFDI) {
+        return Err(crate::Error::invalid(
+            "XML",
+            "no es un cfdi:Comprobante 4.0",
+        ));
+    }
+    let mut s = Cadena(String::with_capacity(2048));
+    s.0.push('|');
+    s.attrs(root, COMPROBANTE);
+    for g in children(root, NS_CFDI, "InformacionGlobal") {
+        s.attrs(g, INFO_GLOBAL);
+    }
+    for r in children(root, NS_CFDI, "CfdiRelacionados") {
+        s.attrs(r, &[("TipoRelacion", true)]);
+        for u in children(r, NS_CFDI, "CfdiRelacionado") {
+            s.attrs(u, &[("UUID", true)]);
+        }
+    }
+    for e in children(root, NS_CFDI, "Emisor") {
+        s.attrs(e, EMISOR);
+    }
+    for r in children(root, NS_CFDI, "Receptor") {
+        s.attrs(r, RECEPTOR);
+    }
+    for c in descendants(root, NS_CFDI, &["Conceptos", "Concepto"]) {
+        s.concepto(c);
+    }
+    for i in children(root, NS_CFDI, "Impuestos") {
+        for r in descendants(i, NS_CFDI, &["Retenciones", "Retencion"]) {
+            s.attrs(r, &[("Impuesto", true), ("Importe", true)]);
+        }
+        s.attrs(i, &[("TotalImpuestosRetenidos", false)]);
+        for t in descendants(i, NS_CFDI, &["Traslados", "Traslado"]) {
+            s.attrs(t, TRASLADO);
+        }
+        s.attrs(i, &[("TotalImpuestosTrasladados", false)]);
+    }
+    for comp in children(root, NS_CFDI, "Complemento") {
+        for child in comp.children().filter(|c| c.is_element()) {
+            match (child.tag_name().namespace(), child.tag_name().name()) {
+                (Some(NS_PAGOS), "Pagos") => s.pagos_xml(child),
+                (Some("http://www.sat.gob.mx/TimbreFiscalDigital"), _) => {}
+                (ns, name) => {
+                    return Err(crate::Error::invalid(
+                        "Complemento",
+                        format!("complemento no soportado: {{{}}}{name}", ns.unwrap_or("")),
+                    ));
+                }
+            }
+        }
+    }
+    s.0.push_str("||");
+    Ok(s.0)
 }

@@ -186,6 +186,12 @@ fn generated_documents_validate_and_match_sats_cadena() {
     for (path, sealed) in &files {
         let sat = xslt_cadena(&fx, path);
         assert_eq!(sealed.cadena, sat, "cadena of {}", path.display());
+        assert_eq!(
+            cfdi::cadena::of_xml(&sealed.xml).expect("parse"),
+            sat,
+            "cadena from the XML of {}",
+            path.display()
+        );
         sealed
             .comprobante
             .emisor

@@ -97,3 +97,21 @@ fn a_key_that_does_not_match_the_certificate_is_refused() {
     let err = Csd::from_der(&cer, &key, "contraseña-equivocada").unwrap_err();
     assert!(matches!(err, Error::Key(_)), "{err}");
 }
+
+#[test]
+fn the_cadena_from_xml_matches_sats_stylesheet_on_every_sample() {
+    let Some(fx) = fixtures_and_tools() else {
+        return;
+    };
+    let mut n = 0;
+    for entry in std::fs::read_dir(fx.join("samples")).expect("samples") {
+        let path = entry.expect("entry").path();
+        let xml = std::fs::read_to_string(&path).expect("read");
+        let ours = cfdi::cadena::of_xml(&xml).expect("parse");
+        assert_eq!(ours, xslt_cadena(&fx, &path), "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 4, "all four samples checked");
+    assert!(cfdi::cadena::of_xml("<no-cfdi/>").is_err());
+    assert!(cfdi::cadena::of_xml("<cfdi:Comprobante").is_err());
+}
