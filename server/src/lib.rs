@@ -7,6 +7,7 @@ mod demo;
 pub mod fiscal;
 mod http;
 pub mod outbox;
+pub mod sim;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: CfdiCommand,
     },
+    /// Simulators of external providers, speaking their real wire formats.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
     /// Benchmarks that print a ratio against a baseline measured in the same run.
     Bench {
         #[command(subcommand)]
@@ -119,12 +124,36 @@ enum BillCommand {
 }
 
 #[derive(Subcommand)]
+enum SimCommand {
+    /// The Finkok PAC simulator (point FINKOK_URL at it).
+    Pac {
+        #[arg(long, default_value = "127.0.0.1:8091")]
+        listen: String,
+        #[arg(long, env = "FINKOK_USERNAME", default_value = "demo")]
+        username: String,
+        #[arg(long, env = "FINKOK_PASSWORD", default_value = "demo")]
+        password: String,
+        /// SAT's schema bundle (cfdi40-bundle.xsd) to validate documents with xmllint.
+        #[arg(long)]
+        xsd: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum CfdiCommand {
     /// Seal (and store) the CFDI of every bill of the period that has none yet.
     Issue {
         /// AAAA-MM
         #[arg(long)]
         period: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Send sealed CFDIs to the PAC (FINKOK_URL or FINKOK_ENVIRONMENT, FINKOK_USERNAME,
+    /// FINKOK_PASSWORD); rejections go to the staff queue with the PAC's code.
+    Stamp {
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -172,6 +201,24 @@ async fn main() -> anyhow::Result<()> {
         Command::Tariff { command } => tariff(&config, command).await,
         Command::Bill { command } => bill(&config, command).await,
         Command::Cfdi { command } => cfdi_command(&config, command).await,
+        Command::Sim {
+            command:
+                SimCommand::Pac {
+                    listen,
+                    username,
+                    password,
+                    xsd,
+                },
+        } => {
+            let sim = server::sim::pac::PacSim::new(&username, &password, xsd)?;
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!(
+                "PAC simulator (Finkok SOAP) on http://{}",
+                listener.local_addr()?
+            );
+            axum::serve(listener, server::sim::pac::router(sim)).await?;
+            Ok(())
+        }
         Command::Bench { command } => server::bench::run(&config, command).await,
     }
 }
@@ -195,6 +242,13 @@ async fn cfdi_command(config: &Config, command: CfdiCommand) -> anyhow::Result<(
                 "{} bills could not be sealed",
                 s.failed.len()
             );
+            Ok(())
+        }
+        CfdiCommand::Stamp { limit, tenant } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let pac = pac::Finkok::from_env()?;
+            let s = invoicing::fiscal::stamp_pending(&db, t, &pac, limit).await?;
+            println!("{}", serde_json::to_string_pretty(&s)?);
             Ok(())
         }
         CfdiCommand::Export {

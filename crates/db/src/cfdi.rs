@@ -251,3 +251,113 @@ pub async fn invoices_without_cfdi(
         .fetch_all(c)
         .await?))
 }
+
+/// Sealed documents waiting for the PAC, oldest first.
+pub async fn pending_documents(tx: &mut Scoped, limit: i64) -> Result<Vec<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND status = 'sellado'
+        ORDER BY id LIMIT $2"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Record the stamp (only once: a document already stamped is left as it is). Also
+/// writes the UUID on the bill. Returns whether this call recorded it.
+pub async fn mark_stamped(
+    tx: &mut Scoped,
+    id: i64,
+    uuid: &str,
+    stamped_xml: &str,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE cfdi_documents SET status = 'timbrado', uuid = $3,
+        stamped_xml = $4, stamped_at = $5, updated_at = $5, attempts = attempts + 1,
+        pac_code = NULL, pac_message = NULL
+        WHERE tenant_id = $1 AND id = $2 AND status <> 'timbrado'
+        RETURNING invoice_id";
+    let invoice: Option<Option<i64>> = on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(uuid)
+        .bind(stamped_xml)
+        .bind(now)
+        .fetch_optional(c)
+        .await?);
+    if let Some(Some(invoice_id)) = invoice {
+        const INV: &str = "UPDATE invoices SET cfdi_uuid = $3 WHERE tenant_id = $1 AND id = $2";
+        on!(tx, |c| sqlx::query(INV)
+            .bind(t)
+            .bind(invoice_id)
+            .bind(uuid)
+            .execute(c)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(invoice.is_some())
+}
+
+/// A permanent PAC rejection: the document goes to the staff queue with the PAC's code.
+pub async fn mark_rejected(
+    tx: &mut Scoped,
+    id: i64,
+    code: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE cfdi_documents SET status = 'rechazado', pac_code = $3,
+        pac_message = $4, attempts = attempts + 1, updated_at = $5
+        WHERE tenant_id = $1 AND id = $2 AND status = 'sellado'";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(code)
+        .bind(message)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// A transient failure: count the attempt and keep the document queued.
+pub async fn note_attempt(
+    tx: &mut Scoped,
+    id: i64,
+    message: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE cfdi_documents SET attempts = attempts + 1, pac_message = $3,
+        updated_at = $4 WHERE tenant_id = $1 AND id = $2 AND status = 'sellado'";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(message)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Staff retry of a rejected document: back to the queue.
+pub async fn requeue(tx: &mut Scoped, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE cfdi_documents SET status = 'sellado', updated_at = $3
+        WHERE tenant_id = $1 AND id = $2 AND status = 'rechazado'";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}

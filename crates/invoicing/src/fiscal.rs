@@ -297,3 +297,51 @@ pub async fn export_period(db: &Db, tenant: TenantId, period: i32, dir: &Path) -
     }
     Ok(docs.len())
 }
+
+/// What [`stamp_pending`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StampSummary {
+    pub stamped: usize,
+    /// Permanent PAC rejections now in the staff queue: (document id, code, message).
+    pub rejected: Vec<(i64, String, String)>,
+    /// Transient failures left queued for the next pass.
+    pub deferred: usize,
+}
+
+/// Send sealed documents to the PAC. The sealed XML was stored before this call, so a
+/// crash at any point loses nothing; a document the PAC stamped before (the answer to a
+/// request whose reply was lost) comes back with its original stamp, never a new one.
+pub async fn stamp_pending(
+    db: &Db,
+    tenant: TenantId,
+    pac: &pac::Finkok,
+    limit: i64,
+) -> Result<StampSummary> {
+    let docs = {
+        let mut tx = db.read(tenant).await?;
+        db::cfdi::pending_documents(&mut tx, limit).await?
+    };
+    let mut summary = StampSummary::default();
+    for d in docs {
+        let outcome = pac.stamp(&d.sealed_xml).await;
+        let now = Utc::now();
+        let mut tx = db.write(tenant).await?;
+        match outcome {
+            Ok(pac::Outcome::Stamped(s)) => {
+                if db::cfdi::mark_stamped(&mut tx, d.id, &s.uuid, &s.xml, now).await? {
+                    summary.stamped += 1;
+                }
+            }
+            Ok(pac::Outcome::Rejected { code, message }) => {
+                db::cfdi::mark_rejected(&mut tx, d.id, &code, &message, now).await?;
+                summary.rejected.push((d.id, code, message));
+            }
+            Err(e) => {
+                db::cfdi::note_attempt(&mut tx, d.id, &e.to_string(), now).await?;
+                summary.deferred += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(summary)
+}
