@@ -323,6 +323,16 @@ pub async fn stamp_pending(
     };
     let mut summary = StampSummary::default();
     for d in docs {
+        let now = Utc::now();
+        // SAT refuses a Fecha older than 72 h or in the future; do not send what would
+        // be refused — staff re-issue it with a new Fecha.
+        if let Some(why) = fecha_out_of_range(&d.fecha, now) {
+            let mut tx = db.write(tenant).await?;
+            db::cfdi::mark_rejected(&mut tx, d.id, "401", &why, now).await?;
+            tx.commit().await?;
+            summary.rejected.push((d.id, "401".into(), why));
+            continue;
+        }
         let outcome = pac.stamp(&d.sealed_xml).await;
         let now = Utc::now();
         let mut tx = db.write(tenant).await?;
@@ -344,4 +354,43 @@ pub async fn stamp_pending(
         tx.commit().await?;
     }
     Ok(summary)
+}
+
+/// Why a document's Fecha (issuer's local time) can no longer be stamped, if it can't.
+fn fecha_out_of_range(fecha: &str, now: DateTime<Utc>) -> Option<String> {
+    let local = now
+        .with_timezone(&chrono_tz::America::Mexico_City)
+        .naive_local();
+    let Ok(f) = chrono::NaiveDateTime::parse_from_str(fecha, "%Y-%m-%dT%H:%M:%S") else {
+        return Some(format!("fecha ilegible «{fecha}»"));
+    };
+    if local - f > chrono::Duration::hours(72) {
+        Some(format!(
+            "la fecha {fecha} tiene más de 72 horas: el SAT no la acepta; hay que volver a emitir el CFDI"
+        ))
+    } else if f - local > chrono::Duration::minutes(5) {
+        Some(format!("la fecha {fecha} está en el futuro"))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_older_than_72_hours_or_in_the_future_are_not_sent() {
+        let now: DateTime<Utc> = "2026-11-24T18:00:00Z".parse().expect("date");
+        // 12:00 in Mexico City.
+        assert_eq!(fecha_out_of_range("2026-11-24T11:00:00", now), None);
+        assert_eq!(fecha_out_of_range("2026-11-21T13:00:00", now), None);
+        assert!(
+            fecha_out_of_range("2026-11-21T11:59:00", now).is_some_and(|m| m.contains("72 horas"))
+        );
+        assert!(
+            fecha_out_of_range("2026-11-24T12:30:00", now).is_some_and(|m| m.contains("futuro"))
+        );
+        assert!(fecha_out_of_range("ayer", now).is_some());
+    }
 }
