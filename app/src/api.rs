@@ -275,6 +275,9 @@ pub struct BillDetail {
     /// Changes whenever the PDF would change (the offline copy is refreshed then).
     pub pdf_key: String,
     pub fetched_at: String,
+    /// Folio fiscal of the stamped CFDI (absent in copies saved before CFDI existed).
+    #[serde(default)]
+    pub cfdi_uuid: Option<String>,
 }
 
 /// Bills of the signed-in citizen's active contract, newest first.

@@ -689,4 +689,4 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
 
 pub mod bills;
 use bills::bill_row;
-pub use bills::{citizen_pdf, run_events, staff_pdf};
+pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};

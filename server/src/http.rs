@@ -27,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_page))
         .route("/cuenta/recibos/{id}/pdf", get(app::ssr::citizen_pdf))
         .route("/personal/recibos/{id}/pdf", get(app::ssr::staff_pdf))
+        .route("/cuenta/recibos/{id}/cfdi.xml", get(app::ssr::citizen_xml))
+        .route("/personal/recibos/{id}/cfdi.xml", get(app::ssr::staff_xml))
         .route(
             "/personal/facturacion/corridas/{id}/eventos",
             get(app::ssr::run_events),

@@ -337,6 +337,17 @@ pub(crate) fn CitizenBillView(
                 <p class="saved-note">"Guardado en este teléfono para consultarlo sin conexión."</p>
             })}
         </section>
+        {d.cfdi_uuid.clone().map(|uuid| view! {
+            <section class="card" aria-labelledby="h-cfdi">
+                <h2 id="h-cfdi">"Factura electrónica (CFDI)"</h2>
+                <p>"Folio fiscal: " <code>{uuid}</code></p>
+                <p>
+                    <a class="button" href=format!("/cuenta/recibos/{id}/cfdi.xml") rel="external" download="">
+                        "Descargar XML del CFDI"
+                    </a>
+                </p>
+            </section>
+        })}
     }
     .into_any()
 }

@@ -167,11 +167,13 @@ fn bill_detail(v: &InvoiceView) -> BillDetail {
         amount_due: v.amount_due.format_mxn(),
         tariff_names: v.tariff_names.clone(),
         pdf_key: format!(
-            "{}:{}:{}",
+            "{}:{}:{}:{}",
             v.summary.folio,
             v.adjustments.len(),
-            adjustments_total
+            adjustments_total,
+            v.cfdi_uuid.as_deref().unwrap_or("")
         ),
+        cfdi_uuid: v.cfdi_uuid.clone(),
         fetched_at: auth::format_local(Utc::now()),
     }
 }
@@ -346,6 +348,94 @@ pub async fn staff_pdf(State(st): State<AppState>, Path(id): Path<i64>, req: Req
         return handler_error(e, &h, "/personal/entrar");
     }
     pdf_response(&st, s.r.tenant, v).await
+}
+
+fn xml_response(name: &str, xml: String) -> Response {
+    let name: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/xml; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-cache".to_string()),
+        ],
+        xml,
+    )
+        .into_response()
+}
+
+fn no_cfdi() -> AppError {
+    AppError::Invalid {
+        field: "cfdi".into(),
+        message: "Este recibo todavía no tiene factura electrónica (CFDI) timbrada.".into(),
+    }
+}
+
+/// `GET /cuenta/recibos/{id}/cfdi.xml`: the stamped CFDI of a bill of the signed-in
+/// citizen; 404 when it is not theirs or not stamped yet.
+pub async fn citizen_xml(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Response {
+    let h = req.headers();
+    let r = Req::from_headers(st.clone(), h, peer_of(&req));
+    let (citizen_id, _) = match citizen_of(&r).await {
+        Ok(c) => c,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    if let Err(e) = citizen_invoice(&r, citizen_id, id).await {
+        return handler_error(e, h, "/entrar");
+    }
+    match invoicing::fiscal::invoice_xml(&st.db, r.tenant, id, true).await {
+        Ok(Some((name, xml))) => xml_response(&name, xml),
+        Ok(None) => not_found_with(no_cfdi()),
+        Err(e) => handler_error(e.into(), h, "/entrar"),
+    }
+}
+
+/// `GET /personal/recibos/{id}/cfdi.xml`: any staff role; the sealed XML while the PAC
+/// has not stamped it. Audited.
+pub async fn staff_xml(State(st): State<AppState>, Path(id): Path<i64>, req: Request) -> Response {
+    let h = req.headers().clone();
+    let r = Req::from_headers(st.clone(), &h, peer_of(&req));
+    let s = match staff_of(r, StaffRole::ALL).await {
+        Ok(s) => s,
+        Err(e) => return handler_error(e, &h, "/personal/entrar"),
+    };
+    let found = match invoicing::fiscal::invoice_xml(&st.db, s.r.tenant, id, false).await {
+        Ok(Some(f)) => f,
+        Ok(None) => return not_found_with(no_cfdi()),
+        Err(e) => return handler_error(e.into(), &h, "/personal/entrar"),
+    };
+    if let Err(e) = audit(
+        &s,
+        "invoice.cfdi_xml_downloaded",
+        None,
+        serde_json::json!({"invoice_id": id, "file": found.0}),
+    )
+    .await
+    {
+        return handler_error(e, &h, "/personal/entrar");
+    }
+    xml_response(&found.0, found.1)
+}
+
+fn not_found_with(e: AppError) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        e.to_string(),
+    )
+        .into_response()
 }
 
 /// `GET /personal/facturacion/corridas/{id}/eventos`: Server-Sent Events with the

@@ -356,6 +356,26 @@ pub async fn stamp_pending(
     Ok(summary)
 }
 
+/// The XML of a bill's CFDI as a download: `(file name, xml)`. With `stamped_only`
+/// (citizens) only a stamped CFDI — the fiscally valid document — is returned; staff also
+/// get a sealed one still waiting for the PAC.
+pub async fn invoice_xml(
+    db: &Db,
+    tenant: TenantId,
+    invoice_id: i64,
+    stamped_only: bool,
+) -> Result<Option<(String, String)>> {
+    let mut tx = db.read(tenant).await?;
+    let Some(d) = db::cfdi::document_of_invoice(&mut tx, invoice_id).await? else {
+        return Ok(None);
+    };
+    Ok(match (d.uuid, d.stamped_xml) {
+        (Some(uuid), Some(xml)) => Some((format!("{uuid}.xml"), xml)),
+        _ if stamped_only => None,
+        _ => Some((format!("{}-{}-sellado.xml", d.serie, d.folio), d.sealed_xml)),
+    })
+}
+
 /// Why a document's Fecha (issuer's local time) can no longer be stamped, if it can't.
 fn fecha_out_of_range(fecha: &str, now: DateTime<Utc>) -> Option<String> {
     let local = now

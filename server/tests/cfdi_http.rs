@@ -1,0 +1,148 @@
+//! CFDI downloads as a user gets them, on SQLite and PostgreSQL: the demo utility's
+//! October bills are sealed and stamped through the PAC simulator (real HTTP), then a
+//! citizen downloads the XML of their own bill, not of someone else's, and staff can
+//! download any (audited).
+
+mod common;
+
+use common::{Backend, demo_contracts, spawn};
+use reqwest::StatusCode;
+
+async fn cfdi_downloads(backend: Backend, name: &str) {
+    let Some(app) = spawn(backend, name).await else {
+        return;
+    };
+    // Seal October with a throw-away CSD of the demo issuer, stamp via the simulator.
+    let now = chrono::Utc::now();
+    let (cer, key) = cfdi::csd::generate_self_signed(
+        "CEA800101QR2",
+        "COMISION ESTATAL DE AGUAS",
+        "00001000000900000001",
+        now - chrono::Duration::days(1),
+        now + chrono::Duration::days(365),
+        "x",
+    )
+    .expect("csd");
+    let csd = cfdi::csd::Csd::from_der(&cer, &key, "x").expect("load");
+    let issued = invoicing::fiscal::issue_period(&app.db, app.tenant, 202610, &csd, now)
+        .await
+        .expect("issue");
+    assert!(issued.sealed > 100, "{issued:?}");
+    let sim = server::sim::pac::PacSim::new("u", "p", None).expect("sim");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(axum::serve(listener, server::sim::pac::router(sim)).into_future());
+    let pac = pac::Finkok::new(&url, "u", "p", pac::Retry::default()).expect("client");
+    let stamped = invoicing::fiscal::stamp_pending(&app.db, app.tenant, &pac, 10_000)
+        .await
+        .expect("stamp");
+    assert_eq!(stamped.stamped, issued.sealed, "{stamped:?}");
+
+    // The citizen's own October bill.
+    let contracts = demo_contracts();
+    let (mine, other) = (&contracts[0], &contracts[1]);
+    let bills_of = |number: &str| {
+        let db = app.db.clone();
+        let tenant = app.tenant;
+        let number = number.to_string();
+        async move {
+            let mut tx = db.read(tenant).await.expect("tx");
+            let acc = db::repo::contract_contact(&mut tx, &number)
+                .await
+                .expect("account")
+                .expect("exists");
+            db::billing::invoices_of_contract(&mut tx, acc.contract_id, 12)
+                .await
+                .expect("invoices")
+        }
+    };
+    let my_bills = bills_of(mine).await;
+    let october = my_bills
+        .iter()
+        .find(|i| i.period == 202610)
+        .expect("October bill");
+    let september = my_bills
+        .iter()
+        .find(|i| i.period == 202609)
+        .expect("September bill");
+    let theirs = bills_of(other)
+        .await
+        .into_iter()
+        .find(|i| i.period == 202610)
+        .expect("bill");
+
+    let client = app.new_client();
+    let r = client
+        .get(&format!("/cuenta/recibos/{}/cfdi.xml", october.id))
+        .await;
+    assert_ne!(r.status(), StatusCode::OK, "signed out: no XML");
+    app.citizen_sign_in(&client, mine).await;
+    let r = client
+        .get(&format!("/cuenta/recibos/{}/cfdi.xml", october.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let xml = r.text().await.expect("body");
+    assert!(
+        xml.contains("TimbreFiscalDigital") && xml.contains(&october.folio),
+        "stamped XML of the bill"
+    );
+    assert!(
+        disposition.contains("attachment") && disposition.contains(".xml"),
+        "{disposition}"
+    );
+
+    // Not stamped (September was never sent): 404 with a Spanish message.
+    let r = client
+        .get(&format!("/cuenta/recibos/{}/cfdi.xml", september.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("todavía no tiene factura electrónica")
+    );
+    // Someone else's bill: 404.
+    let r = client
+        .get(&format!("/cuenta/recibos/{}/cfdi.xml", theirs.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    let staff = app.new_client();
+    app.staff_sign_in(&staff, "admin@cea-qro.example").await;
+    let r = staff
+        .get(&format!("/personal/recibos/{}/cfdi.xml", theirs.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("TimbreFiscalDigital")
+    );
+    let events = app.recent_events(5).await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action == "invoice.cfdi_xml_downloaded"),
+        "staff downloads are audited"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_cfdi_downloads() {
+    cfdi_downloads(Backend::Sqlite, "sqlite_cfdi_downloads").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cfdi_downloads() {
+    cfdi_downloads(Backend::Postgres, "postgres_cfdi_downloads").await;
+}
