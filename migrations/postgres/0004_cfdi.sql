@@ -67,15 +67,24 @@ CREATE TABLE cfdi_documents (
 CREATE INDEX cfdi_documents_period ON cfdi_documents (tenant_id, period);
 CREATE INDEX cfdi_documents_status ON cfdi_documents (tenant_id, status);
 
-GRANT SELECT, INSERT, UPDATE ON cfdi_issuers, fiscal_profiles, cfdi_folios, cfdi_documents
-    TO supra_app;
+-- Bills covered by a factura global (one row per bill; a bill is in at most one).
+CREATE TABLE cfdi_global_items (
+    tenant_id    BIGINT NOT NULL REFERENCES tenants(id),
+    document_id  BIGINT NOT NULL REFERENCES cfdi_documents(id),
+    invoice_id   BIGINT NOT NULL REFERENCES invoices(id),
+    PRIMARY KEY (tenant_id, invoice_id)
+);
+
+GRANT SELECT, INSERT, UPDATE ON cfdi_issuers, fiscal_profiles, cfdi_folios, cfdi_documents,
+    cfdi_global_items TO supra_app;
 GRANT DELETE ON fiscal_profiles TO supra_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO supra_app;
 
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY['cfdi_issuers','fiscal_profiles','cfdi_folios','cfdi_documents']
+    FOREACH t IN ARRAY ARRAY['cfdi_issuers','fiscal_profiles','cfdi_folios','cfdi_documents',
+        'cfdi_global_items']
     LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);

@@ -66,3 +66,11 @@ CREATE TABLE cfdi_documents (
 );
 CREATE INDEX cfdi_documents_period ON cfdi_documents (tenant_id, period);
 CREATE INDEX cfdi_documents_status ON cfdi_documents (tenant_id, status);
+
+-- Bills covered by a factura global (one row per bill; a bill is in at most one).
+CREATE TABLE cfdi_global_items (
+    tenant_id    INTEGER NOT NULL REFERENCES tenants(id),
+    document_id  INTEGER NOT NULL REFERENCES cfdi_documents(id),
+    invoice_id   INTEGER NOT NULL REFERENCES invoices(id),
+    PRIMARY KEY (tenant_id, invoice_id)
+);

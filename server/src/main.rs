@@ -149,6 +149,15 @@ enum CfdiCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Seal the period's factura global (PUBLICO EN GENERAL) with the bills of customers
+    /// without datos fiscales (issuers with `factura_global` only).
+    Global {
+        /// AAAA-MM
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Send sealed CFDIs to the PAC (FINKOK_URL or FINKOK_ENVIRONMENT, FINKOK_USERNAME,
     /// FINKOK_PASSWORD); rejections go to the staff queue with the PAC's code.
     Stamp {
@@ -242,6 +251,16 @@ async fn cfdi_command(config: &Config, command: CfdiCommand) -> anyhow::Result<(
                 "{} bills could not be sealed",
                 s.failed.len()
             );
+            Ok(())
+        }
+        CfdiCommand::Global { period, tenant } => {
+            let period = key(&period)?;
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let csd = server::fiscal::load_csd(config, &db, t, &slug).await?;
+            let s =
+                invoicing::fiscal::issue_global(&db, t, period, &csd, chrono::Utc::now()).await?;
+            println!("{}", serde_json::to_string_pretty(&s)?);
             Ok(())
         }
         CfdiCommand::Stamp { limit, tenant } => {

@@ -314,3 +314,96 @@ fn cfdi_issue_seals_every_bill_once_and_export_writes_valid_xml() {
         cert.verify(&cadena.stdout, sello).expect("sello verifies");
     }
 }
+
+#[test]
+fn a_factura_global_covers_the_bills_without_datos_fiscales_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db_path = dir.path().join("supra.db");
+    let db_url = format!("sqlite:{}", db_path.display());
+    let csd_dir = dir.path().join("csd");
+    let env = [
+        ("DATABASE_URL", db_url.as_str()),
+        ("SUPRA_CFDI__CSD_DIR", csd_dir.to_str().expect("utf8")),
+        ("SUPRA_MODE", "development"),
+    ];
+    assert!(
+        supra_env(&["seed", "--contracts", "40"], &env)
+            .status
+            .success()
+    );
+    // The utility aggregates customers without datos fiscales.
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    rt.block_on(async {
+        let db = db::Db::connect(Some(&db_url)).await.expect("db");
+        let t = db::TenantId(db::repo::list_tenants(&db).await.expect("t")[0].id);
+        let mut tx = db.write(t).await.expect("tx");
+        let mut i = db::cfdi::issuer(&mut tx)
+            .await
+            .expect("issuer")
+            .expect("some");
+        i.factura_global = true;
+        db::cfdi::save_issuer(&mut tx, &i, chrono::Utc::now())
+            .await
+            .expect("save");
+        tx.commit().await.expect("commit");
+    });
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = supra_env(args, &env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    };
+    let issued = json(&["cfdi", "issue", "--period", "2026-10"]);
+    assert_eq!(issued["sealed"], 0, "no individual CFDIs: {issued}");
+    let waiting = issued["for_factura_global"].as_u64().expect("n");
+    assert!(waiting > 30, "{issued}");
+
+    let global = json(&["cfdi", "global", "--period", "2026-10"]);
+    assert_eq!(global["folio"], "A-G202610", "{global}");
+    assert_eq!(global["bills"].as_u64(), Some(waiting));
+    assert_eq!(global["failed"].as_array().map(Vec::len), Some(0));
+    // Once per period; and the bills are no longer waiting.
+    let again = json(&["cfdi", "global", "--period", "2026-10"]);
+    assert_eq!(again["folio"], serde_json::Value::Null, "{again}");
+    let issued = json(&["cfdi", "issue", "--period", "2026-10"]);
+    assert_eq!(issued["for_factura_global"], 0, "{issued}");
+
+    let export = dir.path().join("export");
+    let out = supra_env(
+        &[
+            "cfdi",
+            "export",
+            "--period",
+            "2026-10",
+            "--out",
+            export.to_str().expect("utf8"),
+        ],
+        &env,
+    );
+    assert!(out.status.success());
+    let file = export.join("A-G202610.xml");
+    let xml = std::fs::read_to_string(&file).expect("global XML");
+    assert!(
+        xml.contains(r#"Rfc="XAXX010101000""#) && xml.contains(r#"Nombre="PUBLICO EN GENERAL""#)
+    );
+    assert!(
+        xml.contains(r#"<cfdi:InformacionGlobal Periodicidad="04" Meses="10" Año="2026"/>"#),
+        "{}",
+        &xml[..600]
+    );
+    let Some(fx) = sat_fixtures() else { return };
+    let out = Command::new("xmllint")
+        .args(["--nonet", "--noout", "--schema"])
+        .arg(fx.join("schemas/cfdi40-bundle.xsd"))
+        .arg(&file)
+        .output()
+        .expect("xmllint");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -242,6 +242,8 @@ pub async fn invoices_without_cfdi(
         WHERE i.tenant_id = $1 AND i.period = $2 AND i.cancelled = FALSE AND i.id > $3
           AND NOT EXISTS (SELECT 1 FROM cfdi_documents d
                           WHERE d.tenant_id = i.tenant_id AND d.tipo = 'I' AND d.invoice_id = i.id)
+          AND NOT EXISTS (SELECT 1 FROM cfdi_global_items g
+                          WHERE g.tenant_id = i.tenant_id AND g.invoice_id = i.id)
         ORDER BY i.id LIMIT $4";
     Ok(on!(tx, |c| sqlx::query_scalar(SQL)
         .bind(t)
@@ -360,4 +362,47 @@ pub async fn requeue(tx: &mut Scoped, id: i64, now: DateTime<Utc>) -> Result<boo
         .await?
         .rows_affected());
     Ok(n == 1)
+}
+
+/// Store a factura global and the bills it covers, unless one with the same serie and
+/// folio exists. Returns the new document id, or `None` when it already existed.
+pub async fn insert_global(
+    tx: &mut Scoped,
+    doc: &NewDocument,
+    invoice_ids: &[i64],
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO cfdi_documents (tenant_id, tipo, invoice_id, period, serie,
+        folio, fecha, receptor_rfc, total_centavos, status, sealed_xml, attempts, created_at,
+        updated_at)
+        VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, 'sellado', $9, 0, $10, $10)
+        ON CONFLICT (tenant_id, serie, folio) DO NOTHING
+        RETURNING id";
+    let id: Option<i64> = on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(doc.tipo)
+        .bind(doc.period)
+        .bind(&doc.serie)
+        .bind(&doc.folio)
+        .bind(&doc.fecha)
+        .bind(&doc.receptor_rfc)
+        .bind(doc.total_centavos)
+        .bind(&doc.sealed_xml)
+        .bind(now)
+        .fetch_optional(c)
+        .await?);
+    let Some(id) = id else { return Ok(None) };
+    const ITEM: &str =
+        "INSERT INTO cfdi_global_items (tenant_id, document_id, invoice_id) VALUES ($1, $2, $3)";
+    for invoice_id in invoice_ids {
+        on!(tx, |c| sqlx::query(ITEM)
+            .bind(t)
+            .bind(id)
+            .bind(invoice_id)
+            .execute(c)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(Some(id))
 }

@@ -273,6 +273,165 @@ pub async fn issue_period(
     Ok(summary)
 }
 
+/// What [`issue_global`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct GlobalSummary {
+    /// Serie-Folio of the factura global, when one was issued now.
+    pub folio: Option<String>,
+    pub bills: usize,
+    pub total_centavos: i64,
+    /// Bills that could not go in: (invoice id, reason).
+    pub failed: Vec<(i64, String)>,
+}
+
+/// The folio of a period's factura global (one per period: the unique serie + folio
+/// makes issuing it idempotent).
+pub fn global_folio(period: i32) -> String {
+    format!("G{period}")
+}
+
+/// Issue the factura global of `period` (monthly, to PUBLICO EN GENERAL): the bills of
+/// customers without datos fiscales that have no CFDI yet, one concept per bill line as
+/// SAT's guide asks (01010101 / ACT / "Venta", NoIdentificacion = the bill's folio).
+/// Only for issuers with `factura_global`; a second call for the period does nothing.
+pub async fn issue_global(
+    db: &Db,
+    tenant: TenantId,
+    period: i32,
+    csd: &cfdi::csd::Csd,
+    now: DateTime<Utc>,
+) -> Result<GlobalSummary> {
+    let issuer = {
+        let mut tx = db.read(tenant).await?;
+        db::cfdi::issuer(&mut tx)
+            .await?
+            .ok_or_else(|| Error::Invalid {
+                field: "emisor",
+                message: "faltan los datos fiscales del organismo (emisor)".into(),
+            })?
+    };
+    if !issuer.factura_global {
+        return Err(Error::Invalid {
+            field: "factura_global",
+            message: "el organismo emite un CFDI por recibo, no factura global".into(),
+        });
+    }
+    let fecha = now
+        .with_timezone(&chrono_tz::America::Mexico_City)
+        .fixed_offset();
+    let info = cfdi::InformacionGlobal {
+        periodicidad: "04".into(),
+        meses: format!("{:02}", period % 100),
+        anio: period / 100,
+    };
+    let builder = || -> Result<cfdi::ComprobanteBuilder> {
+        Ok(cfdi::ComprobanteBuilder::ingreso(
+            emisor(&issuer)?,
+            cfdi::Receptor::publico_en_general(&issuer.lugar_expedicion),
+            issuer.lugar_expedicion.clone(),
+            fecha,
+        )
+        .informacion_global(info.clone()))
+    };
+    let mut summary = GlobalSummary::default();
+    let mut concepts = Vec::new();
+    let mut ids = Vec::new();
+    let mut after = 0;
+    let mut tx = db.read(tenant).await?;
+    loop {
+        let batch = db::cfdi::invoices_without_cfdi(&mut tx, period, after, CHUNK).await?;
+        let Some(&last) = batch.last() else { break };
+        after = last;
+        for id in batch {
+            let inv = db::billing::invoice_by_id(&mut tx, id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            let has_profile =
+                !db::cfdi::fiscal_profiles_for_range(&mut tx, inv.contract_id, inv.contract_id)
+                    .await?
+                    .is_empty();
+            if has_profile {
+                continue; // gets its own CFDI
+            }
+            let lines = db::billing::invoice_lines(&mut tx, id).await?;
+            let mine: Vec<cfdi::ConceptoInput> = match conceptos(&inv, &lines) {
+                Ok(c) => c
+                    .into_iter()
+                    .map(|c| cfdi::ConceptoInput {
+                        clave_prod_serv: "01010101".into(),
+                        clave_unidad: "ACT".into(),
+                        unidad: None,
+                        descripcion: "Venta".into(),
+                        cantidad: Decimal::ONE,
+                        valor_unitario: (c.cantidad * c.valor_unitario).round_dp(2),
+                        ..c
+                    })
+                    .collect(),
+                Err(e) => {
+                    summary.failed.push((id, e.to_string()));
+                    continue;
+                }
+            };
+            // The bill's own total must come out of its concepts to the centavo.
+            let alone = mine
+                .iter()
+                .cloned()
+                .fold(builder()?, |b, c| b.concepto(c))
+                .build();
+            match alone {
+                Ok(c) if c.total == Decimal::new(inv.total_centavos, 2) => {
+                    concepts.extend(mine);
+                    ids.push(id);
+                    summary.total_centavos += inv.total_centavos;
+                }
+                Ok(c) => summary.failed.push((
+                    id,
+                    format!(
+                        "el CFDI suma {} y el recibo {}",
+                        c.total,
+                        Decimal::new(inv.total_centavos, 2)
+                    ),
+                )),
+                Err(e) => summary.failed.push((id, e.to_string())),
+            }
+        }
+    }
+    drop(tx);
+    if ids.is_empty() {
+        return Ok(summary);
+    }
+    let folio = global_folio(period);
+    let c = concepts
+        .into_iter()
+        .fold(
+            builder()?.serie_folio(issuer.serie_ingreso.clone(), folio.clone()),
+            |b, c| b.concepto(c),
+        )
+        .build()?;
+    let sealed = cfdi::seal(c, csd)?;
+    let doc = NewDocument {
+        tipo: "I",
+        invoice_id: None,
+        period,
+        serie: issuer.serie_ingreso.clone(),
+        folio: folio.clone(),
+        fecha: cfdi::xml::fecha(sealed.comprobante.fecha),
+        receptor_rfc: sealed.comprobante.receptor.rfc.as_str().to_string(),
+        total_centavos: summary.total_centavos,
+        sealed_xml: sealed.xml,
+    };
+    let mut tx = db.write(tenant).await?;
+    let inserted = db::cfdi::insert_global(&mut tx, &doc, &ids, now).await?;
+    tx.commit().await?;
+    if inserted.is_some() {
+        summary.folio = Some(format!("{}-{folio}", issuer.serie_ingreso));
+        summary.bills = ids.len();
+    } else {
+        summary.total_centavos = 0;
+    }
+    Ok(summary)
+}
+
 /// Write every CFDI of `period` to `dir` as `<UUID>.xml` when stamped (the stamped bytes
 /// as received) or `<Serie>-<Folio>.xml` when only sealed. Returns how many were written.
 pub async fn export_period(db: &Db, tenant: TenantId, period: i32, dir: &Path) -> Result<usize> {
