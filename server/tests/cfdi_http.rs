@@ -99,6 +99,41 @@ async fn cfdi_downloads(backend: Backend, name: &str) {
         "{disposition}"
     );
 
+    // The bill's PDF is now also the CFDI's printed representation.
+    let view = invoicing::invoice_view(&app.db, app.tenant, october.id, None)
+        .await
+        .expect("view");
+    let fiscal = view.fiscal.as_ref().expect("stamped bill has fiscal data");
+    assert_eq!(Some(&fiscal.uuid), view.cfdi_uuid.as_ref());
+    assert!(
+        fiscal
+            .verification_url
+            .contains(&format!("id={}", fiscal.uuid))
+    );
+    let r = client
+        .get(&format!("/cuenta/recibos/{}/pdf", october.id))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let pdf = r.bytes().await.expect("pdf");
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("recibo.pdf");
+    std::fs::write(&path, &pdf).expect("write");
+    match std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output()
+    {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(text.contains("Representación impresa de un CFDI"), "{text}");
+            assert!(text.contains(&fiscal.uuid));
+        }
+        _ if std::env::var("SUPRA_REQUIRE_TOOLS").as_deref() == Ok("1") => {
+            panic!("pdftotext missing and SUPRA_REQUIRE_TOOLS=1")
+        }
+        _ => eprintln!("SKIPPED: PDF text check (pdftotext not installed)"),
+    }
+
     // Not stamped (September was never sent): 404 with a Spanish message.
     let r = client
         .get(&format!("/cuenta/recibos/{}/cfdi.xml", september.id))

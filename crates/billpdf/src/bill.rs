@@ -55,6 +55,7 @@ pub(crate) fn layout(doc: &BillDocument, fonts: &Fonts) -> Vec<Vec<Item>> {
     l.summary();
     l.notice();
     l.payment();
+    l.fiscal();
     l.footers();
     l.c.into_pages()
 }
@@ -861,6 +862,98 @@ impl Layout<'_, '_> {
             );
         }
         self.c.y = top - h - GAP;
+    }
+
+    /// The CFDI's printed representation: QR with SAT's verification URL, the stamp's
+    /// data, both sellos and the cadena del timbre.
+    fn fiscal(&mut self) {
+        let Some(f) = &self.doc.fiscal else { return };
+        const QR: f32 = 96.0;
+        const TINY: f32 = 6.0;
+        let w = CONTENT_W;
+        let blocks = [
+            ("Sello digital del CFDI", f.sello_cfd.as_str()),
+            ("Sello digital del SAT", f.sello_sat.as_str()),
+            (
+                "Cadena original del complemento de certificación digital del SAT",
+                f.cadena_tfd.as_str(),
+            ),
+        ];
+        let wrapped: Vec<Vec<String>> = blocks
+            .iter()
+            .map(|(_, v)| self.c.wrap(R, TINY, v, w, 8))
+            .collect();
+        let text_h: f32 = wrapped
+            .iter()
+            .map(|l| 10.0 + l.len() as f32 * 7.2 + 3.0)
+            .sum();
+        self.ensure(TITLE_H + QR + 10.0 + text_h + 14.0);
+        let y = self.title(LEFT, self.c.y, w, "Representación impresa de un CFDI");
+        // QR: dark modules as squares, with a quiet zone.
+        if let Ok(code) = qrcode::QrCode::with_error_correction_level(
+            f.verification_url.as_bytes(),
+            qrcode::EcLevel::M,
+        ) {
+            let n = code.width();
+            let module = QR / (n as f32 + 4.0);
+            let top = y - 4.0;
+            let colors = code.to_colors();
+            for (i, c) in colors.iter().enumerate() {
+                if *c == qrcode::Color::Dark {
+                    let (col, row) = ((i % n) as f32, (i / n) as f32);
+                    self.c.rect(
+                        LEFT + (col + 2.0) * module,
+                        top - (row + 3.0) * module,
+                        module,
+                        module,
+                        INK,
+                    );
+                }
+            }
+        }
+        let x = LEFT + QR + 12.0;
+        let fields = [
+            ("Folio fiscal (UUID)", f.uuid.as_str()),
+            ("Fecha y hora de certificación", f.fecha_timbrado.as_str()),
+            ("No. de serie del CSD del emisor", f.no_certificado.as_str()),
+            (
+                "No. de serie del certificado del SAT",
+                f.no_certificado_sat.as_str(),
+            ),
+            (
+                "RFC del proveedor de certificación",
+                f.rfc_prov_certif.as_str(),
+            ),
+        ];
+        for (i, (k, v)) in fields.iter().enumerate() {
+            let base = y - 14.0 - i as f32 * 18.0;
+            self.c
+                .text(x, base, SMALL, R, MUTED, Align::Left, k, w - QR - 12.0);
+            self.c
+                .text(x, base - 8.5, BODY, B, INK, Align::Left, v, w - QR - 12.0);
+        }
+        let mut y = y - QR - 8.0;
+        for ((k, _), lines) in blocks.iter().zip(wrapped) {
+            self.c.text(LEFT, y - 7.0, SMALL, B, INK, Align::Left, k, w);
+            y -= 10.0;
+            for line in lines {
+                self.c
+                    .place(LEFT, y - 6.0, TINY, R, MUTED, Align::Left, line);
+                y -= 7.2;
+            }
+            y -= 3.0;
+        }
+        self.c.text(
+            LEFT,
+            y - 7.0,
+            SMALL,
+            R,
+            MUTED,
+            Align::Left,
+            "Este documento es una representación impresa de un CFDI. Verifícalo con el código QR en el portal del SAT.",
+            w,
+        );
+        self.c.y = y - 12.0 - GAP;
     }
 
     fn payment(&mut self) {

@@ -62,6 +62,24 @@ pub struct BillDocument {
     pub payment: PaymentInfo,
     /// A note printed in its own box (review, estimate explanation, …).
     pub notice: Option<String>,
+    /// The stamped CFDI: with it the PDF is also the CFDI's printed representation.
+    pub fiscal: Option<FiscalInfo>,
+}
+
+/// The fiscal data of a stamped CFDI, as SAT asks the printed representation to show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FiscalInfo {
+    pub uuid: String,
+    pub fecha_timbrado: String,
+    pub rfc_prov_certif: String,
+    pub no_certificado: String,
+    pub no_certificado_sat: String,
+    pub sello_cfd: String,
+    pub sello_sat: String,
+    /// Cadena original del complemento de certificación digital del SAT.
+    pub cadena_tfd: String,
+    /// SAT's verification URL, drawn as a QR code.
+    pub verification_url: String,
 }
 
 /// One meter reading.

@@ -137,5 +137,6 @@ pub fn sample_document() -> BillDocument {
              ¿Dudas sobre tu recibo? Llama al 222 123 4567. ¡Gracias por pagar a tiempo!"
                 .to_owned(),
         ),
+        fiscal: None,
     }
 }

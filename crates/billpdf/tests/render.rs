@@ -303,3 +303,39 @@ fn an_empty_document_still_renders() {
     assert_has(&text, "Sin conceptos en este periodo.");
     assert_has(&text, "Sin historial de consumo disponible.");
 }
+
+#[test]
+fn a_stamped_bill_is_also_the_cfdi_printed_representation() {
+    let mut doc = sample_document();
+    let sello = "Q".repeat(340) + "AbCd+/==";
+    doc.fiscal = Some(billpdf::FiscalInfo {
+        uuid: "6F35D3B5-3651-5370-BC2C-14CDBE384CD7".into(),
+        fecha_timbrado: "2026-11-24T10:15:00".into(),
+        rfc_prov_certif: "SPR190613I52".into(),
+        no_certificado: "00001000000900000001".into(),
+        no_certificado_sat: "30001000000500009999".into(),
+        sello_cfd: sello.clone(),
+        sello_sat: "S".repeat(344),
+        cadena_tfd: format!("||1.1|6F35D3B5-3651-5370-BC2C-14CDBE384CD7|2026-11-24T10:15:00|SPR190613I52|{sello}|30001000000500009999||"),
+        verification_url: "https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=6F35D3B5-3651-5370-BC2C-14CDBE384CD7&re=CEA800101QR2&rr=XAXX010101000&tt=575.39&fe=AbCd%2B%2F%3D%3D".into(),
+    });
+    let with = bytes_of(&doc);
+    let without = bytes_of(&sample_document());
+    assert!(with.len() > without.len(), "the fiscal block adds content");
+    let Some(text) = text_of(&with) else {
+        return;
+    };
+    for needle in [
+        "Representación impresa de un CFDI",
+        "6F35D3B5-3651-5370-BC2C-14CDBE384CD7",
+        "00001000000900000001",
+        "30001000000500009999",
+        "Sello digital del SAT",
+        "Cadena original del complemento de certificación digital del SAT",
+        "||1.1|6F35D3B5",
+    ] {
+        assert_has(&text, needle);
+    }
+    // The whole sello is printed (wrapped), not cut: its last characters are there.
+    assert_has(&text, "AbCd+/==");
+}

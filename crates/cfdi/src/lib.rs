@@ -18,6 +18,7 @@ pub mod cadena;
 pub mod csd;
 pub mod model;
 pub mod pagos;
+pub mod tfd;
 pub mod xml;
 
 mod error;

@@ -115,3 +115,46 @@ fn the_cadena_from_xml_matches_sats_stylesheet_on_every_sample() {
     assert!(cfdi::cadena::of_xml("<no-cfdi/>").is_err());
     assert!(cfdi::cadena::of_xml("<cfdi:Comprobante").is_err());
 }
+
+#[test]
+fn the_stamp_of_a_stamped_sample_reads_verifies_and_links_to_sat() {
+    let Some(fx) = fixtures_and_tools() else {
+        return;
+    };
+    let path = fx.join("samples").join(EKU_SAMPLES[0]);
+    let xml = std::fs::read_to_string(&path).expect("read");
+    let s = cfdi::tfd::parse(&xml).expect("stamped");
+    assert_eq!(s.uuid, "6F35D3B5-3651-5370-BC2C-14CDBE384CD7");
+    assert_eq!(s.no_certificado_sat, "30001000000500003456");
+    // Our cadena del timbre equals SAT's stylesheet's, and SelloSAT verifies with
+    // SAT's test stamping certificate.
+    let dir = tempfile::tempdir().expect("tmp");
+    let tfd_path = dir.path().join("tfd.xml");
+    let start = xml.find("<tfd:TimbreFiscalDigital").expect("tfd");
+    let end = xml[start..].find("/>").expect("end") + start + 2;
+    let node = xml[start..end].replacen(
+        "<tfd:TimbreFiscalDigital",
+        "<tfd:TimbreFiscalDigital xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"",
+        1,
+    );
+    std::fs::write(&tfd_path, node).expect("write");
+    let out = std::process::Command::new("xsltproc")
+        .arg("--nonet")
+        .arg(cfd_dir(&fx).join("TimbreFiscalDigital/cadenaoriginal_TFD_1_1.xslt"))
+        .arg(&tfd_path)
+        .output()
+        .expect("xsltproc");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), s.cadena_tfd());
+    let sat = std::fs::read(fx.join("csd/sat-tfd/30001000000500003456.cer")).expect("cer");
+    Certificate::from_der(&sat)
+        .expect("SAT cert")
+        .verify(s.cadena_tfd().as_bytes(), &s.sello_sat)
+        .expect("SelloSAT verifies");
+    let url = s.verification_url();
+    assert!(url.starts_with("https://verificacfdi.facturaelectronica.sat.gob.mx/default.aspx?id=6F35D3B5-3651-5370-BC2C-14CDBE384CD7&re=EKU9003173C9&rr=MCI7306249Y1&tt=3327.01&fe="), "{url}");
+    let fe = &url[url.find("&fe=").expect("fe") + 4..];
+    assert!(
+        fe.len() >= 8,
+        "fe carries the last 8 characters of the sello: {fe}"
+    );
+}

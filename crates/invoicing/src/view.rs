@@ -228,6 +228,40 @@ pub struct InvoiceView {
     pub tariff_names: String,
     pub history: Vec<(String, String, bool)>,
     pub cfdi_uuid: Option<String>,
+    /// The stamp, when the bill's CFDI is stamped (its printed representation).
+    #[serde(default)]
+    pub fiscal: Option<FiscalView>,
+}
+
+/// A stamped CFDI's data for the printed representation.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FiscalView {
+    pub uuid: String,
+    pub fecha_timbrado: String,
+    pub rfc_prov_certif: String,
+    pub no_certificado: String,
+    pub no_certificado_sat: String,
+    pub sello_cfd: String,
+    pub sello_sat: String,
+    pub cadena_tfd: String,
+    pub verification_url: String,
+}
+
+impl FiscalView {
+    fn of(stamped_xml: &str) -> Option<FiscalView> {
+        let s = cfdi::tfd::parse(stamped_xml).ok()?;
+        Some(FiscalView {
+            cadena_tfd: s.cadena_tfd(),
+            verification_url: s.verification_url(),
+            uuid: s.uuid,
+            fecha_timbrado: s.fecha_timbrado,
+            rfc_prov_certif: s.rfc_prov_certif,
+            no_certificado: s.no_certificado,
+            no_certificado_sat: s.no_certificado_sat,
+            sello_cfd: s.sello_cfd,
+            sello_sat: s.sello_sat,
+        })
+    }
 }
 
 fn tax_label(tax: &str) -> String {
@@ -290,6 +324,10 @@ pub async fn invoice_view(
             .map(|m| m.serial),
         None => None,
     };
+    let fiscal = db::cfdi::document_of_invoice(&mut tx, inv.id)
+        .await?
+        .and_then(|d| d.stamped_xml)
+        .and_then(|xml| FiscalView::of(&xml));
     drop(tx);
     let reading = |litres: Option<i64>, at: Option<chrono::DateTime<chrono::Utc>>| {
         litres.zip(at).map(|(l, at)| ReadingView {
@@ -385,6 +423,7 @@ pub async fn invoice_view(
             .map(|(p, l, e)| (short_month(p), M3::from_litres(l).value().to_string(), e))
             .collect(),
         cfdi_uuid: inv.cfdi_uuid,
+        fiscal,
     })
 }
 
@@ -491,6 +530,17 @@ pub fn render_pdf(v: &InvoiceView, utility: &UtilityInfo) -> Result<Vec<u8>> {
             codi_payload: None,
             cfdi_uuid: v.cfdi_uuid.clone(),
         },
+        fiscal: v.fiscal.as_ref().map(|f| billpdf::FiscalInfo {
+            uuid: f.uuid.clone(),
+            fecha_timbrado: f.fecha_timbrado.clone(),
+            rfc_prov_certif: f.rfc_prov_certif.clone(),
+            no_certificado: f.no_certificado.clone(),
+            no_certificado_sat: f.no_certificado_sat.clone(),
+            sello_cfd: f.sello_cfd.clone(),
+            sello_sat: f.sello_sat.clone(),
+            cadena_tfd: f.cadena_tfd.clone(),
+            verification_url: f.verification_url.clone(),
+        }),
         notice: v.summary.estimated.then(|| {
             "Consumo estimado: no fue posible tomar la lectura este periodo. Se ajustará con la próxima lectura real.".to_string()
         }),
