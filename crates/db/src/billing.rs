@@ -465,7 +465,10 @@ pub async fn issue_invoices(
             "run_id",
             "created_at",
         ],
-        "ON CONFLICT (tenant_id, contract_id, period) DO NOTHING RETURNING id, contract_id",
+        // No conflict target: an invoice is unique by (contract, period) and by folio, and
+        // PostgreSQL only turns a violation of the *named* index into DO NOTHING — two
+        // concurrent runs would otherwise fail on the folio index.
+        "ON CONFLICT DO NOTHING RETURNING id, contract_id",
         invoices,
         |q, _, inv| {
             q.push_i64(t)

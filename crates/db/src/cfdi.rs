@@ -143,7 +143,9 @@ pub struct NewDocument {
     pub sealed_xml: String,
 }
 
-/// Store sealed documents; one that already exists for its invoice is left alone.
+/// Store sealed documents; one that already exists for its invoice (or its serie and
+/// folio) is left alone — `ON CONFLICT` without a target, so that concurrent writers
+/// never fail on whichever unique index they meet first.
 /// Returns the ids of the rows inserted now, with their invoice ids.
 pub async fn insert_documents(
     tx: &mut Scoped,
@@ -155,7 +157,7 @@ pub async fn insert_documents(
         folio, fecha, receptor_rfc, total_centavos, status, sealed_xml, attempts, created_at,
         updated_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sellado', $10, 0, $11, $11)
-        ON CONFLICT (tenant_id, tipo, invoice_id) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING id, invoice_id";
     let mut out = Vec::with_capacity(docs.len());
     for d in docs {
@@ -377,7 +379,7 @@ pub async fn insert_global(
         folio, fecha, receptor_rfc, total_centavos, status, sealed_xml, attempts, created_at,
         updated_at)
         VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8, 'sellado', $9, 0, $10, $10)
-        ON CONFLICT (tenant_id, serie, folio) DO NOTHING
+        ON CONFLICT DO NOTHING
         RETURNING id";
     let id: Option<i64> = on!(tx, |c| sqlx::query_scalar(SQL)
         .bind(t)
