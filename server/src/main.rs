@@ -166,6 +166,19 @@ enum CfdiCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// The CSD (expiry, 90-day warning) and the CFDI queue: documents per status and the
+    /// PAC's rejections with their codes.
+    Status {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Put a rejected CFDI back in the queue once its cause is fixed.
+    Retry {
+        #[arg(long)]
+        id: i64,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Write every CFDI of the period to DIR as <UUID>.xml (stamped) or
     /// <Serie>-<Folio>.xml (sealed only), for checking with SAT's own tools.
     Export {
@@ -261,6 +274,33 @@ async fn cfdi_command(config: &Config, command: CfdiCommand) -> anyhow::Result<(
             let s =
                 invoicing::fiscal::issue_global(&db, t, period, &csd, chrono::Utc::now()).await?;
             println!("{}", serde_json::to_string_pretty(&s)?);
+            Ok(())
+        }
+        CfdiCommand::Status { tenant } => {
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let csd = server::fiscal::load_csd(config, &db, t, &slug).await?;
+            let cert = csd.certificate();
+            let now = chrono::Utc::now();
+            let queue = invoicing::fiscal::queue_status(&db, t).await?;
+            let status = serde_json::json!({
+                "csd": {
+                    "rfc": cert.rfc(),
+                    "no_certificado": cert.no_certificado(),
+                    "vigente_hasta": cert.not_after().to_rfc3339(),
+                    "dias_restantes": (cert.not_after() - now).num_days(),
+                    "aviso_renovacion": cert.expires_within(now, server::fiscal::CSD_WARNING_DAYS),
+                },
+                "documentos": queue.by_status,
+                "rechazados": queue.rejected,
+            });
+            println!("{}", serde_json::to_string_pretty(&status)?);
+            Ok(())
+        }
+        CfdiCommand::Retry { id, tenant } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            invoicing::fiscal::retry(&db, t, id).await?;
+            println!("CFDI {id} de vuelta en la cola");
             Ok(())
         }
         CfdiCommand::Stamp { limit, tenant } => {

@@ -297,3 +297,73 @@ fn supra_cfdi_stamp_stamps_the_sealed_bills_of_a_period() {
     let xml = std::fs::read_to_string(export.join(&names[0])).expect("read");
     assert!(xml.contains("TimbreFiscalDigital"));
 }
+
+#[test]
+fn rejections_wait_in_the_queue_with_the_pacs_code_until_staff_retry_them() {
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let (_sim, url) = rt.block_on(start_sim());
+    let dir = tempfile::tempdir().expect("dir");
+    let db_url = format!("sqlite:{}", dir.path().join("supra.db").display());
+    let csd_dir = dir.path().join("csd");
+    let run = |args: &[&str], password: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
+        c.args(args)
+            .env("DATABASE_URL", &db_url)
+            .env("SUPRA_CFDI__CSD_DIR", &csd_dir)
+            .env("SUPRA_MODE", "development")
+            .env("FINKOK_URL", &url)
+            .env("FINKOK_USERNAME", "usuario")
+            .env("FINKOK_PASSWORD", password)
+            .env("RUST_LOG", "error");
+        let out = rt
+            .block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
+            .expect("join")
+            .expect("run supra");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    let json =
+        |bytes: Vec<u8>| -> serde_json::Value { serde_json::from_slice(&bytes).expect("JSON") };
+    run(&["seed", "--contracts", "10"], "secreto");
+    run(&["cfdi", "issue", "--period", "2026-10"], "secreto");
+    // A wrong PAC password: every document is rejected with Finkok's code 300.
+    let s = json(run(&["cfdi", "stamp"], "equivocada"));
+    let rejected = s["rejected"].as_array().expect("rejected").len();
+    assert!(rejected >= 5, "{s}");
+    let status = json(run(&["cfdi", "status"], "secreto"));
+    assert_eq!(
+        status["documentos"]["rechazado"].as_u64(),
+        Some(rejected as u64),
+        "{status}"
+    );
+    assert_eq!(status["rechazados"][0]["pac_code"], "300", "{status}");
+    assert_eq!(status["csd"]["rfc"], "CEA800101QR2");
+    assert_eq!(status["csd"]["aviso_renovacion"], false);
+    // Rejected documents are not sent again on their own…
+    let s = json(run(&["cfdi", "stamp"], "secreto"));
+    assert_eq!(s["stamped"], 0, "{s}");
+    // …until staff put them back.
+    let id = status["rechazados"][0]["id"]
+        .as_i64()
+        .expect("id")
+        .to_string();
+    run(&["cfdi", "retry", "--id", &id], "secreto");
+    let s = json(run(&["cfdi", "stamp"], "secreto"));
+    assert_eq!(s["stamped"], 1, "{s}");
+    let status = json(run(&["cfdi", "status"], "secreto"));
+    assert_eq!(status["documentos"]["timbrado"], 1, "{status}");
+    // Retrying something that is not rejected is a clear error, not a crash.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
+    let out = c
+        .args(["cfdi", "retry", "--id", &id])
+        .env("DATABASE_URL", &db_url)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no está en la cola de rechazados"));
+}

@@ -408,3 +408,28 @@ pub async fn insert_global(
     }
     Ok(Some(id))
 }
+
+/// How many documents are in each status.
+pub async fn status_counts(tx: &mut Scoped) -> Result<Vec<(String, i64)>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT status, CAST(COUNT(*) AS BIGINT) FROM cfdi_documents
+        WHERE tenant_id = $1 GROUP BY status ORDER BY status";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .fetch_all(c)
+        .await?))
+}
+
+/// The staff queue: documents the PAC rejected, oldest first.
+pub async fn rejected_documents(tx: &mut Scoped, limit: i64) -> Result<Vec<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND status = 'rechazado'
+        ORDER BY id LIMIT $2"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}

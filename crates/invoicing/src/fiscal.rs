@@ -573,3 +573,58 @@ mod tests {
         assert!(fecha_out_of_range("ayer", now).is_some());
     }
 }
+
+/// One document of the staff queue.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QueuedDocument {
+    pub id: i64,
+    pub serie: String,
+    pub folio: String,
+    pub pac_code: Option<String>,
+    pub pac_message: Option<String>,
+    pub attempts: i32,
+}
+
+/// The CFDI queue of a tenant: documents per status and the rejected ones.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QueueStatus {
+    pub by_status: std::collections::BTreeMap<String, i64>,
+    pub rejected: Vec<QueuedDocument>,
+}
+
+pub async fn queue_status(db: &Db, tenant: TenantId) -> Result<QueueStatus> {
+    let mut tx = db.read(tenant).await?;
+    let by_status = db::cfdi::status_counts(&mut tx)
+        .await?
+        .into_iter()
+        .collect();
+    let rejected = db::cfdi::rejected_documents(&mut tx, 100)
+        .await?
+        .into_iter()
+        .map(|d| QueuedDocument {
+            id: d.id,
+            serie: d.serie,
+            folio: d.folio,
+            pac_code: d.pac_code,
+            pac_message: d.pac_message,
+            attempts: d.attempts,
+        })
+        .collect();
+    Ok(QueueStatus {
+        by_status,
+        rejected,
+    })
+}
+
+/// Put a rejected document back in the queue (after the cause was fixed).
+pub async fn retry(db: &Db, tenant: TenantId, document_id: i64) -> Result<()> {
+    let mut tx = db.write(tenant).await?;
+    if !db::cfdi::requeue(&mut tx, document_id, Utc::now()).await? {
+        return Err(Error::Invalid {
+            field: "id",
+            message: format!("el CFDI {document_id} no está en la cola de rechazados"),
+        });
+    }
+    tx.commit().await?;
+    Ok(())
+}
