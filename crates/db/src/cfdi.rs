@@ -256,15 +256,21 @@ pub async fn invoices_without_cfdi(
         .await?))
 }
 
-/// Sealed documents waiting for the PAC, oldest first.
-pub async fn pending_documents(tx: &mut Scoped, limit: i64) -> Result<Vec<DocumentRow>> {
+/// Documents in `status` ('sellado' = waiting for the PAC, 'rechazado' = the staff
+/// queue, …), oldest first.
+pub async fn documents_with_status(
+    tx: &mut Scoped,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<DocumentRow>> {
     let t = tx.tenant().0;
     let sql = format!(
-        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND status = 'sellado'
-        ORDER BY id LIMIT $2"
+        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND status = $2
+        ORDER BY id LIMIT $3"
     );
     Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
+        .bind(status)
         .bind(limit)
         .fetch_all(c)
         .await?))
@@ -416,20 +422,6 @@ pub async fn status_counts(tx: &mut Scoped) -> Result<Vec<(String, i64)>> {
         WHERE tenant_id = $1 GROUP BY status ORDER BY status";
     Ok(on!(tx, |c| sqlx::query_as(SQL)
         .bind(t)
-        .fetch_all(c)
-        .await?))
-}
-
-/// The staff queue: documents the PAC rejected, oldest first.
-pub async fn rejected_documents(tx: &mut Scoped, limit: i64) -> Result<Vec<DocumentRow>> {
-    let t = tx.tenant().0;
-    let sql = format!(
-        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND status = 'rechazado'
-        ORDER BY id LIMIT $2"
-    );
-    Ok(on!(tx, |c| sqlx::query_as(&sql)
-        .bind(t)
-        .bind(limit)
         .fetch_all(c)
         .await?))
 }

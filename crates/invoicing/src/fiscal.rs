@@ -34,16 +34,50 @@ pub struct IssueSummary {
     pub failed: Vec<(i64, String)>,
 }
 
+fn parse_rfc(rfc: &str) -> Result<domain::Rfc> {
+    rfc.parse()
+        .map_err(|e: domain::InvalidValue| Error::Invalid {
+            field: "rfc",
+            message: e.to_string(),
+        })
+}
+
+/// `now` in the issuer's local time (Querétaro), as the CFDI's Fecha is written.
+fn local_fecha(now: DateTime<Utc>) -> chrono::DateTime<chrono::FixedOffset> {
+    now.with_timezone(&chrono_tz::America::Mexico_City)
+        .fixed_offset()
+}
+
+async fn issuer_of(db: &Db, tenant: TenantId) -> Result<Issuer> {
+    let mut tx = db.read(tenant).await?;
+    db::cfdi::issuer(&mut tx)
+        .await?
+        .ok_or_else(|| Error::Invalid {
+            field: "emisor",
+            message: "faltan los datos fiscales del organismo (emisor)".into(),
+        })
+}
+
+/// A stored bill with its lines and the customer's datos fiscales, if any.
+async fn load_bill(
+    tx: &mut db::Scoped,
+    id: i64,
+) -> Result<(InvoiceRow, Vec<LineRow>, Option<FiscalProfile>)> {
+    let inv = db::billing::invoice_by_id(tx, id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let lines = db::billing::invoice_lines(tx, id).await?;
+    let profile = db::cfdi::fiscal_profiles_for_range(tx, inv.contract_id, inv.contract_id)
+        .await?
+        .into_iter()
+        .next();
+    Ok((inv, lines, profile))
+}
+
 /// The issuer as CFDI data.
 pub fn emisor(issuer: &Issuer) -> Result<cfdi::Emisor> {
     Ok(cfdi::Emisor {
-        rfc: issuer
-            .rfc
-            .parse()
-            .map_err(|e: domain::InvalidValue| Error::Invalid {
-                field: "rfc",
-                message: e.to_string(),
-            })?,
+        rfc: parse_rfc(&issuer.rfc)?,
         nombre: issuer.nombre.clone(),
         regimen_fiscal: issuer.regimen_fiscal.clone(),
     })
@@ -56,13 +90,7 @@ fn receptor(
 ) -> Result<Option<cfdi::Receptor>> {
     if let Some(p) = profile {
         return Ok(Some(cfdi::Receptor {
-            rfc: p
-                .rfc
-                .parse()
-                .map_err(|e: domain::InvalidValue| Error::Invalid {
-                    field: "rfc",
-                    message: e.to_string(),
-                })?,
+            rfc: parse_rfc(&p.rfc)?,
             nombre: p.nombre.clone(),
             domicilio_fiscal: p.domicilio_fiscal.clone(),
             regimen_fiscal: p.regimen_fiscal.clone(),
@@ -166,9 +194,7 @@ pub fn comprobante(
     let Some(receptor) = receptor(issuer, profile, customer_name)? else {
         return Ok(None);
     };
-    let fecha = now
-        .with_timezone(&chrono_tz::America::Mexico_City)
-        .fixed_offset();
+    let fecha = local_fecha(now);
     let mut b = cfdi::ComprobanteBuilder::ingreso(
         emisor(issuer)?,
         receptor,
@@ -203,15 +229,7 @@ pub async fn issue_period(
     csd: &cfdi::csd::Csd,
     now: DateTime<Utc>,
 ) -> Result<IssueSummary> {
-    let issuer = {
-        let mut tx = db.read(tenant).await?;
-        db::cfdi::issuer(&mut tx)
-            .await?
-            .ok_or_else(|| Error::Invalid {
-                field: "emisor",
-                message: "faltan los datos fiscales del organismo (emisor)".into(),
-            })?
-    };
+    let issuer = issuer_of(db, tenant).await?;
     let mut summary = IssueSummary::default();
     let mut after = 0;
     loop {
@@ -221,18 +239,10 @@ pub async fn issue_period(
         after = last;
         let mut docs = Vec::with_capacity(ids.len());
         for id in ids {
-            let inv = db::billing::invoice_by_id(&mut tx, id)
-                .await?
-                .ok_or(Error::NotFound)?;
-            let lines = db::billing::invoice_lines(&mut tx, id).await?;
+            let (inv, lines, profile) = load_bill(&mut tx, id).await?;
             let account = db::repo::account_by_id(&mut tx, inv.contract_id)
                 .await?
                 .ok_or(Error::NotFound)?;
-            let profile =
-                db::cfdi::fiscal_profiles_for_range(&mut tx, inv.contract_id, inv.contract_id)
-                    .await?
-                    .into_iter()
-                    .next();
             let built = comprobante(
                 &issuer,
                 &inv,
@@ -301,24 +311,14 @@ pub async fn issue_global(
     csd: &cfdi::csd::Csd,
     now: DateTime<Utc>,
 ) -> Result<GlobalSummary> {
-    let issuer = {
-        let mut tx = db.read(tenant).await?;
-        db::cfdi::issuer(&mut tx)
-            .await?
-            .ok_or_else(|| Error::Invalid {
-                field: "emisor",
-                message: "faltan los datos fiscales del organismo (emisor)".into(),
-            })?
-    };
+    let issuer = issuer_of(db, tenant).await?;
     if !issuer.factura_global {
         return Err(Error::Invalid {
             field: "factura_global",
             message: "el organismo emite un CFDI por recibo, no factura global".into(),
         });
     }
-    let fecha = now
-        .with_timezone(&chrono_tz::America::Mexico_City)
-        .fixed_offset();
+    let fecha = local_fecha(now);
     let info = cfdi::InformacionGlobal {
         periodicidad: "04".into(),
         meses: format!("{:02}", period % 100),
@@ -343,17 +343,10 @@ pub async fn issue_global(
         let Some(&last) = batch.last() else { break };
         after = last;
         for id in batch {
-            let inv = db::billing::invoice_by_id(&mut tx, id)
-                .await?
-                .ok_or(Error::NotFound)?;
-            let has_profile =
-                !db::cfdi::fiscal_profiles_for_range(&mut tx, inv.contract_id, inv.contract_id)
-                    .await?
-                    .is_empty();
-            if has_profile {
+            let (inv, lines, profile) = load_bill(&mut tx, id).await?;
+            if profile.is_some() {
                 continue; // gets its own CFDI
             }
-            let lines = db::billing::invoice_lines(&mut tx, id).await?;
             let mine: Vec<cfdi::ConceptoInput> = match conceptos(&inv, &lines) {
                 Ok(c) => c
                     .into_iter()
@@ -478,7 +471,7 @@ pub async fn stamp_pending(
 ) -> Result<StampSummary> {
     let docs = {
         let mut tx = db.read(tenant).await?;
-        db::cfdi::pending_documents(&mut tx, limit).await?
+        db::cfdi::documents_with_status(&mut tx, "sellado", limit).await?
     };
     let mut summary = StampSummary::default();
     for d in docs {
@@ -537,9 +530,7 @@ pub async fn invoice_xml(
 
 /// Why a document's Fecha (issuer's local time) can no longer be stamped, if it can't.
 fn fecha_out_of_range(fecha: &str, now: DateTime<Utc>) -> Option<String> {
-    let local = now
-        .with_timezone(&chrono_tz::America::Mexico_City)
-        .naive_local();
+    let local = local_fecha(now).naive_local();
     let Ok(f) = chrono::NaiveDateTime::parse_from_str(fecha, "%Y-%m-%dT%H:%M:%S") else {
         return Some(format!("fecha ilegible «{fecha}»"));
     };
@@ -598,7 +589,7 @@ pub async fn queue_status(db: &Db, tenant: TenantId) -> Result<QueueStatus> {
         .await?
         .into_iter()
         .collect();
-    let rejected = db::cfdi::rejected_documents(&mut tx, 100)
+    let rejected = db::cfdi::documents_with_status(&mut tx, "rechazado", 100)
         .await?
         .into_iter()
         .map(|d| QueuedDocument {

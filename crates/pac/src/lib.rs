@@ -216,12 +216,7 @@ fn snippet(s: &str) -> String {
 
 /// The SOAP request of `op` (`stamp`, `stamped`, `quick_stamp`).
 pub fn envelope(op: &str, xml: &str, username: &str, password: &str) -> String {
-    let esc = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
+    use quick_xml::escape::escape as esc;
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
 <soapenv:Envelope xmlns:soapenv=\"{NS_SOAP}\" xmlns:stam=\"{NS_STAMP}\">\

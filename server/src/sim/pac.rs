@@ -30,6 +30,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use pac::{NS_RESULT, NS_SOAP, NS_STAMP};
+use quick_xml::escape::escape as esc;
 use sha2::{Digest, Sha256};
 
 /// The simulator's RFC as proveedor de certificación.
@@ -339,12 +340,6 @@ async fn check_xsd(xsd: &std::path::Path, xml: &str) -> Result<(), (&'static str
             .to_string();
         Err(("301", format!("XML mal formado: {first}")))
     }
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn respond(op: &str, reply: Reply) -> Response {
