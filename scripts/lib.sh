@@ -5,7 +5,8 @@
 #   - cargo-leptos 0.3.10 (0.3.11 needs rustc 1.96), built without downloads
 #   - wasm-opt from npm binaryen 132 (tools/), first on PATH (Debian's 108 breaks wasm)
 #   - Debian chromium (browser tests), poppler-utils (PDF text checks), libxml2-utils and
-#     xsltproc (CFDI checks against SAT's XSDs and cadena XSLT) and the end2end
+#     xsltproc (CFDI checks against SAT's XSDs and cadena XSLT), xmlsec1 (checks the
+#     XMLDSig of cancellation requests) and the end2end
 #     npm packages (from the lockfile)
 set -euo pipefail
 
@@ -52,8 +53,9 @@ ensure_chromium() {
   command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
   command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
   command -v xsltproc >/dev/null 2>&1 || missing+=(xsltproc)
+  command -v xmlsec1 >/dev/null 2>&1 || missing+=(xmlsec1)
   if [[ ${#missing[@]} -gt 0 ]]; then
-    say "installing Debian ${missing[*]} (browser tests, PDF text and CFDI XSD/XSLT checks)"
+    say "installing Debian ${missing[*]} (browser tests, PDF text and CFDI XSD/XSLT/XMLDSig checks)"
     local sudo=""; [[ $(id -u) -eq 0 ]] || sudo=sudo
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate as X509;
 use x509_cert::der::{Decode, Encode};
@@ -36,6 +37,8 @@ pub struct Certificate {
     not_before: DateTime<Utc>,
     not_after: DateTime<Utc>,
     public_key: RsaPublicKey,
+    issuer_name: String,
+    serial_decimal: String,
 }
 
 impl Certificate {
@@ -91,6 +94,8 @@ impl Certificate {
             not_before: time(tbs.validity.not_before),
             not_after: time(tbs.validity.not_after),
             public_key,
+            issuer_name: tbs.issuer.to_string(),
+            serial_decimal: rsa::BigUint::from_bytes_be(serial).to_string(),
         })
     }
 
@@ -129,6 +134,28 @@ impl Certificate {
     /// True when the certificate expires within `days` of `now` (or has expired).
     pub fn expires_within(&self, now: DateTime<Utc>, days: i64) -> bool {
         self.not_after - now <= chrono::Duration::days(days)
+    }
+
+    /// The issuer's distinguished name (RFC 4514), for XMLDSig's X509IssuerName.
+    pub fn issuer_name(&self) -> &str {
+        &self.issuer_name
+    }
+
+    /// The serial number as a decimal integer, for XMLDSig's X509SerialNumber.
+    pub fn serial_decimal(&self) -> &str {
+        &self.serial_decimal
+    }
+
+    /// Verify a base64 RSA-SHA1 signature (XMLDSig's rsa-sha1, used by SAT's
+    /// cancellation requests).
+    pub fn verify_sha1(&self, data: &[u8], signature_b64: &str) -> Result<()> {
+        let sig = B64
+            .decode(signature_b64.trim())
+            .map_err(|e| Error::Sello(format!("no es base64: {e}")))?;
+        let digest = Sha1::digest(data);
+        self.public_key
+            .verify(Pkcs1v15Sign::new::<Sha1>(), &digest, &sig)
+            .map_err(|_| Error::Sello("la firma no corresponde al documento".into()))
     }
 
     /// Verify a base64 sello over `data` (PKCS#1 v1.5, SHA-256).
@@ -191,6 +218,16 @@ impl Csd {
         let sig = self
             .key
             .sign(Pkcs1v15Sign::new::<Sha256>(), &digest)
+            .map_err(|e| Error::Sello(e.to_string()))?;
+        Ok(B64.encode(sig))
+    }
+
+    /// Sign `data` with RSA-SHA1 (XMLDSig's rsa-sha1); base64.
+    pub fn sign_sha1(&self, data: &[u8]) -> Result<String> {
+        let digest = Sha1::digest(data);
+        let sig = self
+            .key
+            .sign(Pkcs1v15Sign::new::<Sha1>(), &digest)
             .map_err(|e| Error::Sello(e.to_string()))?;
         Ok(B64.encode(sig))
     }

@@ -15,6 +15,7 @@
 //! no HTTP. Amounts are `rust_decimal::Decimal`; nothing here uses floating point.
 
 pub mod cadena;
+pub mod cancelacion;
 pub mod csd;
 pub mod model;
 pub mod pagos;

@@ -102,3 +102,11 @@ pub fn attr(xml: &str, name: &str) -> Option<String> {
     let end = xml[start..].find('"')? + start;
     Some(xml[start..end].to_string())
 }
+
+/// The text of the first element named `name` (no attributes on it).
+pub fn attr_text(xml: &str, name: &str) -> String {
+    let open = format!("<{name}>");
+    let start = xml.find(&open).map(|i| i + open.len()).unwrap_or(0);
+    let end = xml[start..].find('<').map(|i| i + start).unwrap_or(start);
+    xml[start..end].to_string()
+}
