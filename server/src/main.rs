@@ -158,8 +158,10 @@ enum CfdiCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
-    /// Send sealed CFDIs to the PAC (FINKOK_URL or FINKOK_ENVIRONMENT, FINKOK_USERNAME,
-    /// FINKOK_PASSWORD); rejections go to the staff queue with the PAC's code.
+    /// One pass of the fiscal worker: seal due Complementos de Pago, send sealed CFDIs to
+    /// the PAC (FINKOK_URL or FINKOK_ENVIRONMENT, FINKOK_USERNAME, FINKOK_PASSWORD) —
+    /// rejections go to the staff queue with the PAC's code — and send and follow
+    /// cancellation requests.
     Stamp {
         #[arg(long, default_value_t = 1000)]
         limit: i64,
@@ -176,6 +178,44 @@ enum CfdiCommand {
     Retry {
         #[arg(long)]
         id: i64,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Ask SAT to cancel a stamped CFDI (sent by the next `stamp` pass).
+    Cancel {
+        /// The CFDI's id (see `status` or the staff page).
+        #[arg(long)]
+        id: i64,
+        /// SAT's motivo: 01 (with a replacement), 02, 03 or 04.
+        #[arg(long)]
+        motivo: String,
+        /// UUID of the replacement CFDI (motivo 01).
+        #[arg(long)]
+        sustituto: Option<String>,
+        /// Why (kept in the audit trail).
+        #[arg(long)]
+        nota: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Record a payment at the counter against one bill (its Complemento de Pago is
+    /// sealed by the next `stamp` pass once the bill's CFDI is stamped).
+    Pay {
+        /// The bill's id.
+        #[arg(long)]
+        invoice: i64,
+        /// Amount in pesos, e.g. 150.50.
+        #[arg(long)]
+        amount: String,
+        /// c_FormaPago: 01 efectivo, 02 cheque, 03 transferencia, 04 crédito, 28 débito.
+        #[arg(long, default_value = "01")]
+        forma: String,
+        /// Bank reference or similar.
+        #[arg(long)]
+        operacion: Option<String>,
+        /// Idempotency key: the same key records one payment (default: a new one).
+        #[arg(long)]
+        key: Option<String>,
         #[arg(long)]
         tenant: Option<String>,
     },
@@ -304,10 +344,67 @@ async fn cfdi_command(config: &Config, command: CfdiCommand) -> anyhow::Result<(
             Ok(())
         }
         CfdiCommand::Stamp { limit, tenant } => {
-            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let csd = server::fiscal::load_csd(config, &db, t, &slug).await?;
             let pac = pac::Finkok::from_env()?;
-            let s = invoicing::fiscal::stamp_pending(&db, t, &pac, limit).await?;
+            let s = invoicing::fiscal::process(&db, t, &pac, &csd, limit).await?;
             println!("{}", serde_json::to_string_pretty(&s)?);
+            Ok(())
+        }
+        CfdiCommand::Cancel {
+            id,
+            motivo,
+            sustituto,
+            nota,
+            tenant,
+        } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let r = invoicing::cancelacion::CancelRequest {
+                document_id: id,
+                motivo,
+                folio_sustitucion: sustituto,
+                note: nota,
+            };
+            let n = invoicing::cancelacion::request(
+                &db,
+                t,
+                &r,
+                invoicing::Actor::System,
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!("{}", serde_json::json!({ "cancelacion": n }));
+            Ok(())
+        }
+        CfdiCommand::Pay {
+            invoice,
+            amount,
+            forma,
+            operacion,
+            key,
+            tenant,
+        } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let amount = domain::Money::parse(&amount).map_err(|e| anyhow::anyhow!(e.message))?;
+            let now = chrono::Utc::now();
+            let input = invoicing::complemento::PaymentInput {
+                invoice_id: invoice,
+                amount,
+                forma_pago: forma,
+                paid_at: now,
+                num_operacion: operacion,
+                idempotency_key: key.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            };
+            let r = invoicing::complemento::record_payment(
+                &db,
+                t,
+                &input,
+                invoicing::Actor::System,
+                now,
+            )
+            .await?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
             Ok(())
         }
         CfdiCommand::Export {

@@ -367,3 +367,373 @@ fn rejections_wait_in_the_queue_with_the_pacs_code_until_staff_retry_them() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no está en la cola de rechazados"));
 }
+
+/// A seeded SQLite utility with the PAC simulator and the `supra` CLI pointed at both.
+struct Cli {
+    rt: tokio::runtime::Runtime,
+    sim_url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new(contracts: &str) -> Cli {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let (_sim, sim_url) = rt.block_on(start_sim());
+        let cli = Cli {
+            rt,
+            sim_url,
+            dir: tempfile::tempdir().expect("dir"),
+        };
+        cli.ok(&["seed", "--contracts", contracts]);
+        cli
+    }
+
+    fn db_url(&self) -> String {
+        format!("sqlite:{}", self.dir.path().join("supra.db").display())
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
+        c.args(args)
+            .env("DATABASE_URL", self.db_url())
+            .env("SUPRA_CFDI__CSD_DIR", self.dir.path().join("csd"))
+            .env("SUPRA_MODE", "development")
+            .env("FINKOK_URL", &self.sim_url)
+            .env("FINKOK_USERNAME", "usuario")
+            .env("FINKOK_PASSWORD", "secreto")
+            .env("RUST_LOG", "error");
+        self.rt
+            .block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
+            .expect("join")
+            .expect("run supra")
+    }
+
+    fn ok(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "supra {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Runs `sql` on the utility's database (test set-up and inspection only).
+    fn sql<T: Send + Unpin + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>>(
+        &self,
+        sql: &str,
+    ) -> Vec<T> {
+        let url = self.db_url();
+        let sql = sql.to_string();
+        self.rt.block_on(async move {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+            let rows = sqlx::query_as::<_, T>(&sql)
+                .fetch_all(&pool)
+                .await
+                .expect("query");
+            pool.close().await;
+            rows
+        })
+    }
+
+    fn exec(&self, sql: &str) {
+        let url = self.db_url();
+        let sql = sql.to_string();
+        self.rt.block_on(async move {
+            let pool = sqlx::SqlitePool::connect(&url).await.expect("open");
+            sqlx::query(&sql).execute(&pool).await.expect("exec");
+            pool.close().await;
+        });
+    }
+}
+
+fn amount_attr(xml: &str, name: &str) -> rust_decimal::Decimal {
+    let doc = roxmltree::Document::parse(xml).expect("xml");
+    let v = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "DoctoRelacionado")
+        .and_then(|n| n.attribute(name))
+        .unwrap_or_else(|| panic!("no {name}"));
+    v.parse().expect("decimal")
+}
+
+#[test]
+fn three_partial_payments_chain_their_complementos_de_pago() {
+    let cli = Cli::new("10");
+    cli.ok(&["cfdi", "issue", "--period", "2026-10"]);
+    let (invoice, total): (i64, i64) = cli
+        .sql(
+            "SELECT invoice_id, total_centavos FROM cfdi_documents
+              WHERE tipo = 'I' AND total_centavos > 300 ORDER BY id LIMIT 1",
+        )
+        .into_iter()
+        .next()
+        .expect("a sealed bill");
+    let inv = invoice.to_string();
+    // First payment before the bill is even stamped: its complement waits for the UUID.
+    let p1 = cli.ok(&[
+        "cfdi",
+        "pay",
+        "--invoice",
+        &inv,
+        "--amount",
+        "1.00",
+        "--key",
+        "k1",
+    ]);
+    assert_eq!(p1["num_parcialidad"], 1, "{p1}");
+    assert_eq!(p1["saldo_anterior_centavos"], total);
+    // The same key again records nothing new.
+    let again = cli.ok(&[
+        "cfdi",
+        "pay",
+        "--invoice",
+        &inv,
+        "--amount",
+        "1.00",
+        "--key",
+        "k1",
+    ]);
+    assert_eq!(again["duplicate"], true, "{again}");
+    assert_eq!(again["payment_id"], p1["payment_id"]);
+
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["complementos"]["sealed"], 1, "{pass}");
+    assert_eq!(pass["rejected"].as_array().map(Vec::len), Some(0), "{pass}");
+
+    let second = cli.ok(&[
+        "cfdi",
+        "pay",
+        "--invoice",
+        &inv,
+        "--amount",
+        "2.50",
+        "--forma",
+        "03",
+        "--operacion",
+        "SPEI-123",
+    ]);
+    assert_eq!(second["num_parcialidad"], 2);
+    let rest = format!("{}.{:02}", (total - 350) / 100, (total - 350) % 100);
+    // Paying more than the balance is refused in Spanish, nothing recorded.
+    let over = cli.run(&[
+        "cfdi",
+        "pay",
+        "--invoice",
+        &inv,
+        "--amount",
+        &format!("{}", total),
+    ]);
+    assert!(!over.status.success());
+    assert!(
+        String::from_utf8_lossy(&over.stderr).contains("mayor que el saldo"),
+        "{}",
+        String::from_utf8_lossy(&over.stderr)
+    );
+    let third = cli.ok(&[
+        "cfdi",
+        "pay",
+        "--invoice",
+        &inv,
+        "--amount",
+        &rest,
+        "--forma",
+        "04",
+    ]);
+    assert_eq!(third["saldo_insoluto_centavos"], 0, "{third}");
+    let paid = cli.run(&["cfdi", "pay", "--invoice", &inv, "--amount", "1.00"]);
+    assert!(String::from_utf8_lossy(&paid.stderr).contains("ya está pagado"));
+
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["complementos"]["sealed"], 2, "{pass}");
+    // Every complement stamped (the simulator checked XSD, sello and cadena).
+    let docs: Vec<(String, String)> = cli.sql(
+        "SELECT status, COALESCE(stamped_xml, '') FROM cfdi_documents WHERE tipo = 'P' ORDER BY id",
+    );
+    assert_eq!(docs.len(), 3);
+    let bill_uuid: (String,) = cli
+        .sql(&format!(
+            "SELECT uuid FROM cfdi_documents WHERE invoice_id = {invoice}"
+        ))
+        .into_iter()
+        .next()
+        .expect("uuid");
+    let mut saldo = rust_decimal::Decimal::new(total, 2);
+    for (i, (status, xml)) in docs.iter().enumerate() {
+        assert_eq!(status, "timbrado", "complement {i}");
+        assert!(xml.contains(&format!("IdDocumento=\"{}\"", bill_uuid.0)));
+        assert!(
+            xml.contains(&format!("NumParcialidad=\"{}\"", i + 1)),
+            "{xml}"
+        );
+        assert!(xml.contains("TipoDeComprobante=\"P\"") && xml.contains("UsoCFDI=\"CP01\""));
+        let ant = amount_attr(xml, "ImpSaldoAnt");
+        let pagado = amount_attr(xml, "ImpPagado");
+        let insoluto = amount_attr(xml, "ImpSaldoInsoluto");
+        assert_eq!(ant, saldo, "ImpSaldoAnt of parcialidad {}", i + 1);
+        assert_eq!(ant - pagado, insoluto);
+        saldo = insoluto;
+    }
+    assert_eq!(saldo, rust_decimal::Decimal::ZERO);
+    assert!(
+        docs[1].1.contains("FormaDePagoP=\"03\"")
+            && docs[1].1.contains("NumOperacion=\"SPEI-123\"")
+    );
+}
+
+#[test]
+fn cancellations_follow_sat_until_cancelled_or_refused() {
+    let cli = Cli::new("10");
+    // One customer gave datos fiscales: their bill needs their acceptance to cancel.
+    let (contract,): (i64,) = cli
+        .sql("SELECT contract_id FROM invoices WHERE period = 202610 ORDER BY id LIMIT 1")
+        .into_iter()
+        .next()
+        .expect("contract");
+    cli.exec(&format!(
+        "INSERT INTO fiscal_profiles (tenant_id, contract_id, rfc, nombre, regimen_fiscal,
+            domicilio_fiscal, uso_cfdi, updated_at)
+         SELECT tenant_id, id, 'CACX7605101P8', 'XOCHILT CASAS CHAVEZ', '612', '76146', 'G03',
+            '2026-11-01T00:00:00Z' FROM contracts WHERE id = {contract}"
+    ));
+    cli.ok(&["cfdi", "issue", "--period", "2026-10"]);
+    let s = cli.ok(&["cfdi", "stamp"]);
+    assert!(s["stamped"].as_u64().expect("n") >= 5, "{s}");
+    let docs: Vec<(i64, String, String)> = cli.sql(
+        "SELECT d.id, d.receptor_rfc, d.uuid FROM cfdi_documents d WHERE d.tipo = 'I'
+         ORDER BY (d.receptor_rfc = 'XAXX010101000'), d.id",
+    );
+    let (nominal, rfc, nominal_uuid) = docs[0].clone();
+    assert_eq!(rfc, "CACX7605101P8");
+    let (publico, _, _) = docs[1].clone();
+    let (replacement, _, replacement_uuid) = docs[2].clone();
+    let status = |id: i64| -> (String, String, Option<String>) {
+        cli.sql(&format!(
+            "SELECT d.status, c.status, c.acuse_xml FROM cfdi_documents d
+             JOIN cfdi_cancellations c ON c.document_id = d.id
+             WHERE d.id = {id} ORDER BY c.id DESC LIMIT 1"
+        ))
+        .into_iter()
+        .next()
+        .expect("cancellation")
+    };
+
+    // Bad requests are refused in Spanish before anything is sent.
+    let no_note = cli.run(&[
+        "cfdi",
+        "cancel",
+        "--id",
+        &publico.to_string(),
+        "--motivo",
+        "02",
+        "--nota",
+        "",
+    ]);
+    assert!(String::from_utf8_lossy(&no_note.stderr).contains("escriba por qué"));
+    let no_sust = cli.run(&[
+        "cfdi",
+        "cancel",
+        "--id",
+        &publico.to_string(),
+        "--motivo",
+        "01",
+        "--nota",
+        "error en el nombre",
+    ]);
+    assert!(
+        String::from_utf8_lossy(&no_sust.stderr).contains("requiere el folio fiscal"),
+        "{}",
+        String::from_utf8_lossy(&no_sust.stderr)
+    );
+
+    // Público en general, motivo 01 with our replacement: cancelled without acceptance.
+    cli.ok(&[
+        "cfdi",
+        "cancel",
+        "--id",
+        &publico.to_string(),
+        "--motivo",
+        "01",
+        "--sustituto",
+        &replacement_uuid,
+        "--nota",
+        "se sustituye por el CFDI correcto",
+    ]);
+    assert_eq!(status(publico).0, "cancelacion_en_proceso");
+    let again = cli.run(&[
+        "cfdi",
+        "cancel",
+        "--id",
+        &publico.to_string(),
+        "--motivo",
+        "02",
+        "--nota",
+        "otra vez",
+    ]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("ya tiene una cancelación en proceso"));
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["cancelaciones"]["sent"], 1, "{pass}");
+    let (doc, req, acuse) = status(publico);
+    assert_eq!(
+        (doc.as_str(), req.as_str()),
+        ("cancelacion_en_proceso", "en_proceso")
+    );
+    assert!(acuse.is_some_and(|a| a.contains("<EstatusUUID>201</EstatusUUID>")));
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["cancelaciones"]["cancelled"], 1, "{pass}");
+    assert_eq!(status(publico).0, "cancelado");
+    let (bill_uuid,): (Option<String>,) = cli
+        .sql(&format!("SELECT i.cfdi_uuid FROM invoices i JOIN cfdi_documents d ON d.invoice_id = i.id WHERE d.id = {publico}"))
+        .into_iter()
+        .next()
+        .expect("bill");
+    assert_eq!(bill_uuid, None, "a cancelled CFDI is no longer the bill's");
+    let _ = replacement;
+
+    // A customer with datos fiscales refuses: the CFDI stays valid.
+    cli.ok(&[
+        "cfdi",
+        "cancel",
+        "--id",
+        &nominal.to_string(),
+        "--motivo",
+        "03",
+        "--nota",
+        "no se prestó el servicio",
+    ]);
+    cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(status(nominal).1, "en_proceso");
+    let url = format!("{}/sim/rechazar?uuid={nominal_uuid}", cli.sim_url);
+    let code = cli
+        .rt
+        .block_on(async { reqwest::Client::new().post(url).send().await })
+        .expect("sim")
+        .status();
+    assert_eq!(code, 204);
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["cancelaciones"]["refused"], 1, "{pass}");
+    assert_eq!(status(nominal).0, "timbrado");
+    assert_eq!(status(nominal).1, "rechazado");
+    // Asked again, and this time accepted on SAT's second answer.
+    cli.ok(&[
+        "cfdi",
+        "cancel",
+        "--id",
+        &nominal.to_string(),
+        "--motivo",
+        "03",
+        "--nota",
+        "segunda solicitud",
+    ]);
+    cli.ok(&["cfdi", "stamp"]);
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["cancelaciones"]["pending"], 1, "{pass}");
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(pass["cancelaciones"]["cancelled"], 1, "{pass}");
+    assert_eq!(status(nominal).0, "cancelado");
+    // The audit trail names every request with its motivo and note.
+    let events: Vec<(String,)> = cli
+        .sql("SELECT data FROM domain_events WHERE action = 'cfdi.cancel_requested' ORDER BY id");
+    assert_eq!(events.len(), 3);
+    assert!(events[2].0.contains("segunda solicitud") && events[2].0.contains("\"03\""));
+}

@@ -10,7 +10,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    Comprobante, Concepto, Emisor, ObjetoImp, Receptor, TipoDeComprobante, TipoFactor, Traslado,
+    Comprobante, Concepto, Emisor, Impuesto, ObjetoImp, Receptor, TipoDeComprobante, TipoFactor,
+    Traslado,
 };
 use crate::text::{normalize_space, round};
 use crate::{Error, Result};
@@ -290,4 +291,88 @@ fn totales(pagos: &[Pago]) -> Totales {
         }
     }
     t
+}
+
+/// What a Complemento de Pago needs from the stamped invoice it pays: read from the
+/// stamped XML itself, the fiscally binding document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidInvoice {
+    pub uuid: String,
+    pub serie: Option<String>,
+    pub folio: Option<String>,
+    pub total: Decimal,
+    /// "PPD" or "PUE".
+    pub metodo_pago: String,
+    /// The receptor, as the invoice names it (the P document goes to the same one).
+    pub receptor: Receptor,
+    /// The invoice's tax summary (root `Impuestos/Traslados`).
+    pub traslados: Vec<Traslado>,
+}
+
+/// Read a stamped Ingreso. Fails when it is not stamped or its amounts are unreadable.
+pub fn paid_invoice(stamped_xml: &str) -> Result<PaidInvoice> {
+    let doc = roxmltree::Document::parse(stamped_xml)
+        .map_err(|e| Error::invalid("XML", e.to_string()))?;
+    let root = doc.root_element();
+    let dec = |v: Option<&str>, field: &'static str| -> Result<Decimal> {
+        v.unwrap_or_default()
+            .parse()
+            .map_err(|_| Error::invalid(field, "no es un importe"))
+    };
+    fn child<'a, 'i>(n: roxmltree::Node<'a, 'i>, name: &str) -> Option<roxmltree::Node<'a, 'i>> {
+        n.children()
+            .find(|c| c.is_element() && c.tag_name().name() == name)
+    }
+    let uuid = root
+        .descendants()
+        .find(|n| n.tag_name().name() == "TimbreFiscalDigital")
+        .and_then(|n| n.attribute("UUID"))
+        .ok_or_else(|| Error::invalid("TimbreFiscalDigital", "el CFDI no está timbrado"))?
+        .to_string();
+    let r = child(root, "Receptor")
+        .ok_or_else(|| Error::invalid("Receptor", "el CFDI no tiene receptor"))?;
+    let ra = |k: &str| r.attribute(k).unwrap_or_default().to_string();
+    let receptor = Receptor {
+        rfc: ra("Rfc")
+            .parse()
+            .map_err(|e: domain::InvalidValue| Error::invalid("Receptor", e.to_string()))?,
+        nombre: ra("Nombre"),
+        domicilio_fiscal: ra("DomicilioFiscalReceptor"),
+        regimen_fiscal: ra("RegimenFiscalReceptor"),
+        uso_cfdi: ra("UsoCFDI"),
+    };
+    let mut traslados = Vec::new();
+    if let Some(ts) = child(root, "Impuestos").and_then(|i| child(i, "Traslados")) {
+        for t in ts.children().filter(|c| c.is_element()) {
+            let exento = t.attribute("TipoFactor") == Some("Exento");
+            traslados.push(Traslado {
+                base: dec(t.attribute("Base"), "Base")?,
+                impuesto: Impuesto::Iva,
+                tipo_factor: if exento {
+                    TipoFactor::Exento
+                } else {
+                    TipoFactor::Tasa
+                },
+                tasa_o_cuota: if exento {
+                    None
+                } else {
+                    Some(dec(t.attribute("TasaOCuota"), "TasaOCuota")?)
+                },
+                importe: if exento {
+                    None
+                } else {
+                    Some(dec(t.attribute("Importe"), "Importe")?)
+                },
+            });
+        }
+    }
+    Ok(PaidInvoice {
+        uuid,
+        serie: root.attribute("Serie").map(str::to_string),
+        folio: root.attribute("Folio").map(str::to_string),
+        total: dec(root.attribute("Total"), "Total")?,
+        metodo_pago: root.attribute("MetodoPago").unwrap_or_default().to_string(),
+        receptor,
+        traslados,
+    })
 }

@@ -141,6 +141,8 @@ pub struct NewDocument {
     pub receptor_rfc: String,
     pub total_centavos: i64,
     pub sealed_xml: String,
+    /// The payment a CFDI of type P covers.
+    pub payment_id: Option<i64>,
 }
 
 /// Store sealed documents; one that already exists for its invoice (or its serie and
@@ -155,8 +157,8 @@ pub async fn insert_documents(
     let t = tx.tenant().0;
     const SQL: &str = "INSERT INTO cfdi_documents (tenant_id, tipo, invoice_id, period, serie,
         folio, fecha, receptor_rfc, total_centavos, status, sealed_xml, attempts, created_at,
-        updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sellado', $10, 0, $11, $11)
+        updated_at, payment_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'sellado', $10, 0, $11, $11, $12)
         ON CONFLICT DO NOTHING
         RETURNING id, invoice_id";
     let mut out = Vec::with_capacity(docs.len());
@@ -173,6 +175,7 @@ pub async fn insert_documents(
             .bind(d.total_centavos)
             .bind(&d.sealed_xml)
             .bind(now)
+            .bind(d.payment_id)
             .fetch_optional(c)
             .await?);
         out.extend(row);
@@ -198,10 +201,111 @@ pub struct DocumentRow {
     pub pac_code: Option<String>,
     pub pac_message: Option<String>,
     pub attempts: i32,
+    pub payment_id: Option<i64>,
 }
 
 const DOC_COLUMNS: &str = "id, tipo, invoice_id, period, serie, folio, fecha, receptor_rfc,
-    total_centavos, status, sealed_xml, stamped_xml, uuid, pac_code, pac_message, attempts";
+    total_centavos, status, sealed_xml, stamped_xml, uuid, pac_code, pac_message, attempts,
+    payment_id";
+
+/// One document by id.
+pub async fn document(tx: &mut Scoped, id: i64) -> Result<Option<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!("SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// A document by its folio fiscal.
+pub async fn document_by_uuid(tx: &mut Scoped, uuid: &str) -> Result<Option<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql =
+        format!("SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND uuid = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(uuid)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// A line of the staff CFDI list (without the XML).
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct DocumentSummary {
+    pub id: i64,
+    pub tipo: String,
+    pub invoice_id: Option<i64>,
+    pub period: i32,
+    pub serie: String,
+    pub folio: String,
+    pub fecha: String,
+    pub receptor_rfc: String,
+    pub total_centavos: i64,
+    pub status: String,
+    pub uuid: Option<String>,
+    pub pac_code: Option<String>,
+    pub pac_message: Option<String>,
+    pub attempts: i32,
+}
+
+/// What the staff list filters on; empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter {
+    pub status: Option<String>,
+    pub tipo: Option<String>,
+    pub period: Option<i32>,
+    /// Matches the UUID, the receptor's RFC or "Serie-Folio" (prefix, case-insensitive).
+    pub text: Option<String>,
+}
+
+/// Documents matching `f`, newest first, and how many match in all.
+pub async fn list_documents(
+    tx: &mut Scoped,
+    f: &DocumentFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<DocumentSummary>, i64)> {
+    let t = tx.tenant().0;
+    const WHERE: &str = "WHERE tenant_id = $1
+          AND ($2 IS NULL OR status = $2)
+          AND ($3 IS NULL OR tipo = $3)
+          AND ($4 IS NULL OR period = $4)
+          AND ($5 IS NULL OR UPPER(uuid) LIKE $5 OR UPPER(receptor_rfc) LIKE $5
+               OR UPPER(serie || '-' || folio) LIKE $5)";
+    let text = f
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| format!("{}%", s.to_uppercase().replace(['%', '_'], "")));
+    let sql = format!(
+        "SELECT id, tipo, invoice_id, period, serie, folio, fecha, receptor_rfc, total_centavos,
+            status, uuid, pac_code, pac_message, attempts
+        FROM cfdi_documents {WHERE} ORDER BY id DESC LIMIT $6 OFFSET $7"
+    );
+    let rows: Vec<DocumentSummary> = on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(f.status.as_deref())
+        .bind(f.tipo.as_deref())
+        .bind(f.period)
+        .bind(text.as_deref())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(c)
+        .await?);
+    let count_sql = format!("SELECT CAST(COUNT(*) AS BIGINT) FROM cfdi_documents {WHERE}");
+    let total: i64 = on!(tx, |c| sqlx::query_scalar(&count_sql)
+        .bind(t)
+        .bind(f.status.as_deref())
+        .bind(f.tipo.as_deref())
+        .bind(f.period)
+        .bind(text.as_deref())
+        .fetch_one(c)
+        .await?);
+    Ok((rows, total))
+}
 
 /// Documents of a period, by serie and folio.
 pub async fn documents_of_period(tx: &mut Scoped, period: i32) -> Result<Vec<DocumentRow>> {
@@ -424,4 +528,348 @@ pub async fn status_counts(tx: &mut Scoped) -> Result<Vec<(String, i64)>> {
         .bind(t)
         .fetch_all(c)
         .await?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Payments applied to invoices (the source of Complementos de Pago)
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub id: i64,
+    pub contract_id: i64,
+    pub invoice_id: i64,
+    pub amount_centavos: i64,
+    pub forma_pago: String,
+    pub paid_at: DateTime<Utc>,
+    pub num_operacion: Option<String>,
+    pub num_parcialidad: i32,
+    pub saldo_anterior_centavos: i64,
+    pub idempotency_key: String,
+}
+
+const PAYMENT_COLUMNS: &str = "id, contract_id, invoice_id, amount_centavos, forma_pago, paid_at,
+    num_operacion, num_parcialidad, saldo_anterior_centavos, idempotency_key";
+
+/// A payment to record against one invoice.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub contract_id: i64,
+    pub invoice_id: i64,
+    pub amount_centavos: i64,
+    pub forma_pago: String,
+    pub paid_at: DateTime<Utc>,
+    /// The local date of `paid_at` (the ledger's occurred_on).
+    pub paid_on: chrono::NaiveDate,
+    pub num_operacion: Option<String>,
+    pub idempotency_key: String,
+    pub recorded_by: Option<i64>,
+    /// The ledger line's text.
+    pub description: String,
+}
+
+pub async fn payment_by_key(tx: &mut Scoped, key: &str) -> Result<Option<PaymentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM invoice_payments WHERE tenant_id = $1 AND idempotency_key = $2"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(key)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn payment(tx: &mut Scoped, id: i64) -> Result<Option<PaymentRow>> {
+    let t = tx.tenant().0;
+    let sql =
+        format!("SELECT {PAYMENT_COLUMNS} FROM invoice_payments WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// The payments of an invoice in order of parcialidad.
+pub async fn payments_of_invoice(tx: &mut Scoped, invoice_id: i64) -> Result<Vec<PaymentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {PAYMENT_COLUMNS} FROM invoice_payments WHERE tenant_id = $1 AND invoice_id = $2
+        ORDER BY num_parcialidad"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(invoice_id)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Record a payment: its ledger entry (the contract's balance goes down) and its
+/// application to the invoice with the next NumParcialidad and the balance before it.
+/// The caller has checked the amount against `saldo_anterior_centavos` inside the same
+/// transaction; the unique (invoice, parcialidad) makes a concurrent second payment fail
+/// rather than share a number.
+pub async fn insert_payment(
+    tx: &mut Scoped,
+    p: &NewPayment,
+    num_parcialidad: i32,
+    saldo_anterior_centavos: i64,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let t = tx.tenant().0;
+    const LEDGER: &str =
+        "INSERT INTO ledger_entries (tenant_id, contract_id, kind, amount_centavos,
+        description, occurred_on, created_at) VALUES ($1, $2, 'pago', $3, $4, $5, $6) RETURNING id";
+    let entry: i64 = on!(tx, |c| sqlx::query_scalar(LEDGER)
+        .bind(t)
+        .bind(p.contract_id)
+        .bind(-p.amount_centavos)
+        .bind(&p.description)
+        .bind(p.paid_on)
+        .bind(now)
+        .fetch_one(c)
+        .await?);
+    const SQL: &str = "INSERT INTO invoice_payments (tenant_id, contract_id, invoice_id,
+        ledger_entry_id, amount_centavos, forma_pago, paid_at, num_operacion, num_parcialidad,
+        saldo_anterior_centavos, idempotency_key, recorded_by, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(p.contract_id)
+        .bind(p.invoice_id)
+        .bind(entry)
+        .bind(p.amount_centavos)
+        .bind(&p.forma_pago)
+        .bind(p.paid_at)
+        .bind(p.num_operacion.as_deref())
+        .bind(num_parcialidad)
+        .bind(saldo_anterior_centavos)
+        .bind(&p.idempotency_key)
+        .bind(p.recorded_by)
+        .bind(now)
+        .fetch_one(c)
+        .await?))
+}
+
+/// The CFDI of type P of a payment, if issued.
+pub async fn document_of_payment(tx: &mut Scoped, payment_id: i64) -> Result<Option<DocumentRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM cfdi_documents WHERE tenant_id = $1 AND payment_id = $2"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(payment_id)
+        .fetch_optional(c)
+        .await?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Cancellations
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct CancellationRow {
+    pub id: i64,
+    pub document_id: i64,
+    pub motivo: String,
+    pub folio_sustitucion: Option<String>,
+    pub note: String,
+    pub status: String,
+    pub sat_estatus: Option<String>,
+    pub acuse_xml: Option<String>,
+    pub pac_code: Option<String>,
+    pub pac_message: Option<String>,
+    pub attempts: i32,
+    pub requested_by: Option<i64>,
+    pub requested_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const CANCEL_COLUMNS: &str = "id, document_id, motivo, folio_sustitucion, note, status,
+    sat_estatus, acuse_xml, pac_code, pac_message, attempts, requested_by, requested_at,
+    updated_at";
+
+/// Open a cancellation request for a stamped document and mark the document
+/// 'cancelacion_en_proceso'. `None` when the document is not stamped or already has an
+/// open request.
+pub async fn insert_cancellation(
+    tx: &mut Scoped,
+    document_id: i64,
+    motivo: &str,
+    folio_sustitucion: Option<&str>,
+    note: &str,
+    requested_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let t = tx.tenant().0;
+    const DOC: &str = "UPDATE cfdi_documents SET status = 'cancelacion_en_proceso', updated_at = $3
+        WHERE tenant_id = $1 AND id = $2 AND status = 'timbrado'";
+    let n = on!(tx, |c| sqlx::query(DOC)
+        .bind(t)
+        .bind(document_id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+    if n != 1 {
+        return Ok(None);
+    }
+    const SQL: &str = "INSERT INTO cfdi_cancellations (tenant_id, document_id, motivo,
+        folio_sustitucion, note, status, attempts, requested_by, requested_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, 'solicitada', 0, $6, $7, $7) RETURNING id";
+    Ok(Some(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(document_id)
+        .bind(motivo)
+        .bind(folio_sustitucion)
+        .bind(note)
+        .bind(requested_by)
+        .bind(now)
+        .fetch_one(c)
+        .await?)))
+}
+
+pub async fn cancellation(tx: &mut Scoped, id: i64) -> Result<Option<CancellationRow>> {
+    let t = tx.tenant().0;
+    let sql =
+        format!("SELECT {CANCEL_COLUMNS} FROM cfdi_cancellations WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// Requests in `status`, oldest first.
+pub async fn cancellations_with_status(
+    tx: &mut Scoped,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<CancellationRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {CANCEL_COLUMNS} FROM cfdi_cancellations WHERE tenant_id = $1 AND status = $2
+        ORDER BY id LIMIT $3"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(status)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+/// The requests for one document, newest first.
+pub async fn cancellations_of_document(
+    tx: &mut Scoped,
+    document_id: i64,
+) -> Result<Vec<CancellationRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {CANCEL_COLUMNS} FROM cfdi_cancellations WHERE tenant_id = $1 AND document_id = $2
+        ORDER BY id DESC"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(document_id)
+        .fetch_all(c)
+        .await?))
+}
+
+/// What the PAC or SAT said about a request.
+#[derive(Debug, Clone, Default)]
+pub struct CancellationUpdate<'a> {
+    /// 'solicitada' (still to send), 'en_proceso', 'cancelado', 'rechazado' or 'error'.
+    pub status: &'a str,
+    pub sat_estatus: Option<&'a str>,
+    /// Stored only when given (the first acuse is kept otherwise).
+    pub acuse_xml: Option<&'a str>,
+    pub pac_code: Option<&'a str>,
+    pub pac_message: Option<&'a str>,
+}
+
+/// Record progress of an open request and move its document along: 'cancelado' cancels
+/// the document (and takes the UUID off the bill); 'rechazado' and 'error' return it to
+/// 'timbrado' — the CFDI stays valid. A request no longer open is left alone.
+pub async fn update_cancellation(
+    tx: &mut Scoped,
+    id: i64,
+    u: &CancellationUpdate<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE cfdi_cancellations SET status = $3,
+            sat_estatus = COALESCE($4, sat_estatus), acuse_xml = COALESCE(acuse_xml, $5),
+            pac_code = $6, pac_message = $7, attempts = attempts + 1, updated_at = $8
+        WHERE tenant_id = $1 AND id = $2 AND status IN ('solicitada', 'en_proceso')
+        RETURNING document_id";
+    let doc: Option<i64> = on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(u.status)
+        .bind(u.sat_estatus)
+        .bind(u.acuse_xml)
+        .bind(u.pac_code)
+        .bind(u.pac_message)
+        .bind(now)
+        .fetch_optional(c)
+        .await?);
+    let Some(doc) = doc else { return Ok(false) };
+    let doc_status = match u.status {
+        "cancelado" => "cancelado",
+        "rechazado" | "error" => "timbrado",
+        _ => return Ok(true),
+    };
+    const DOC: &str = "UPDATE cfdi_documents SET status = $3, updated_at = $4
+        WHERE tenant_id = $1 AND id = $2 AND status = 'cancelacion_en_proceso'
+        RETURNING invoice_id";
+    let invoice: Option<Option<i64>> = on!(tx, |c| sqlx::query_scalar(DOC)
+        .bind(t)
+        .bind(doc)
+        .bind(doc_status)
+        .bind(now)
+        .fetch_optional(c)
+        .await?);
+    if let (Some(Some(invoice_id)), "cancelado") = (invoice, doc_status) {
+        const INV: &str = "UPDATE invoices SET cfdi_uuid = NULL WHERE tenant_id = $1 AND id = $2";
+        on!(tx, |c| sqlx::query(INV)
+            .bind(t)
+            .bind(invoice_id)
+            .execute(c)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(true)
+}
+
+/// Payments with no CFDI of type P yet whose bill has a stamped CFDI, with that CFDI's
+/// stamped XML; oldest first.
+pub async fn payments_awaiting_complement(
+    tx: &mut Scoped,
+    limit: i64,
+) -> Result<Vec<(PaymentRow, String)>> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        p: PaymentRow,
+        stamped_xml: String,
+    }
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT p.id, p.contract_id, p.invoice_id, p.amount_centavos, p.forma_pago,
+            p.paid_at, p.num_operacion, p.num_parcialidad, p.saldo_anterior_centavos,
+            p.idempotency_key, d.stamped_xml
+        FROM invoice_payments p
+        JOIN cfdi_documents d ON d.tenant_id = p.tenant_id AND d.tipo = 'I'
+            AND d.invoice_id = p.invoice_id AND d.status = 'timbrado'
+            AND d.stamped_xml IS NOT NULL
+        WHERE p.tenant_id = $1
+          AND NOT EXISTS (SELECT 1 FROM cfdi_documents x
+                          WHERE x.tenant_id = p.tenant_id AND x.payment_id = p.id)
+        ORDER BY p.id LIMIT $2";
+    let rows: Vec<Row> = on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(c)
+        .await?);
+    Ok(rows.into_iter().map(|r| (r.p, r.stamped_xml)).collect())
 }

@@ -43,12 +43,12 @@ fn parse_rfc(rfc: &str) -> Result<domain::Rfc> {
 }
 
 /// `now` in the issuer's local time (Querétaro), as the CFDI's Fecha is written.
-fn local_fecha(now: DateTime<Utc>) -> chrono::DateTime<chrono::FixedOffset> {
+pub(crate) fn local_fecha(now: DateTime<Utc>) -> chrono::DateTime<chrono::FixedOffset> {
     now.with_timezone(&chrono_tz::America::Mexico_City)
         .fixed_offset()
 }
 
-async fn issuer_of(db: &Db, tenant: TenantId) -> Result<Issuer> {
+pub(crate) async fn issuer_of(db: &Db, tenant: TenantId) -> Result<Issuer> {
     let mut tx = db.read(tenant).await?;
     db::cfdi::issuer(&mut tx)
         .await?
@@ -56,6 +56,29 @@ async fn issuer_of(db: &Db, tenant: TenantId) -> Result<Issuer> {
             field: "emisor",
             message: "faltan los datos fiscales del organismo (emisor)".into(),
         })
+}
+
+/// The outbox kind that wakes the fiscal worker (seal complements, stamp, cancel).
+pub const PROCESS: &str = "cfdi.process";
+/// The outbox kind that asks for a period's CFDIs after a billing run.
+pub const ISSUE_PERIOD: &str = "cfdi.issue_period";
+
+/// Enqueue a wake-up for the fiscal worker in the caller's transaction; `cause` makes
+/// the dedupe key (one wake-up per cause).
+pub(crate) async fn wake_fiscal_worker(
+    tx: &mut db::Scoped,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    db::repo::enqueue(
+        tx,
+        PROCESS,
+        &format!("{PROCESS}:{cause}"),
+        &serde_json::json!({ "cause": cause }),
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// A stored bill with its lines and the customer's datos fiscales, if any.
@@ -270,6 +293,7 @@ pub async fn issue_period(
                     receptor_rfc: s.comprobante.receptor.rfc.as_str().to_string(),
                     total_centavos: inv.total_centavos,
                     sealed_xml: s.xml,
+                    payment_id: None,
                 }),
                 Err(e) => summary.failed.push((inv.id, e.to_string())),
             }
@@ -412,6 +436,7 @@ pub async fn issue_global(
         receptor_rfc: sealed.comprobante.receptor.rfc.as_str().to_string(),
         total_centavos: summary.total_centavos,
         sealed_xml: sealed.xml,
+        payment_id: None,
     };
     let mut tx = db.write(tenant).await?;
     let inserted = db::cfdi::insert_global(&mut tx, &doc, &ids, now).await?;
@@ -618,4 +643,47 @@ pub async fn retry(db: &Db, tenant: TenantId, document_id: i64) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// What one pass of the fiscal worker did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ProcessSummary {
+    #[serde(flatten)]
+    pub stamp: StampSummary,
+    pub complementos: crate::complemento::ComplementSummary,
+    pub cancelaciones: crate::cancelacion::CancelSummary,
+}
+
+/// One pass of the fiscal worker: seal the Complementos de Pago that are due, send
+/// sealed documents to the PAC, then send and follow cancellation requests. Every step
+/// is idempotent and driven by stored state, so a pass can be repeated or interrupted
+/// at any point.
+pub async fn process(
+    db: &Db,
+    tenant: TenantId,
+    pac: &pac::Finkok,
+    csd: &cfdi::csd::Csd,
+    limit: i64,
+) -> Result<ProcessSummary> {
+    let complementos = crate::complemento::issue_complements(db, tenant, csd, Utc::now()).await?;
+    let mut stamp = stamp_pending(db, tenant, pac, limit).await?;
+    // Complements of payments whose bill was stamped in this pass.
+    let more = crate::complemento::issue_complements(db, tenant, csd, Utc::now()).await?;
+    if more.sealed > 0 {
+        let s = stamp_pending(db, tenant, pac, limit).await?;
+        stamp.stamped += s.stamped;
+        stamp.deferred += s.deferred;
+        stamp.rejected.extend(s.rejected);
+    }
+    let complementos = crate::complemento::ComplementSummary {
+        sealed: complementos.sealed + more.sealed,
+        not_required: complementos.not_required.max(more.not_required),
+        failed: complementos.failed.into_iter().chain(more.failed).collect(),
+    };
+    let cancelaciones = crate::cancelacion::process(db, tenant, pac, csd).await?;
+    Ok(ProcessSummary {
+        stamp,
+        complementos,
+        cancelaciones,
+    })
 }

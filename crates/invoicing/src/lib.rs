@@ -13,6 +13,8 @@
 //! Invariants: no HTTP, no Leptos; all SQL lives in `db::billing`; all pricing lives in
 //! `billing`. Money is `domain::Money` / integer centavos.
 
+pub mod cancelacion;
+pub mod complemento;
 pub mod fiscal;
 mod run;
 mod view;

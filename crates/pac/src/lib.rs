@@ -23,6 +23,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use thiserror::Error;
 
 pub const NS_STAMP: &str = "http://facturacion.finkok.com/stamp";
+pub const NS_CANCEL: &str = "http://facturacion.finkok.com/cancel";
 pub const NS_RESULT: &str = "apps.services.soap.core.views";
 pub const NS_SOAP: &str = "http://schemas.xmlsoap.org/soap/envelope/";
 pub const SANDBOX_URL: &str = "https://demo-facturacion.finkok.com";
@@ -63,6 +64,46 @@ pub enum Outcome {
         code: String,
         message: String,
     },
+}
+
+/// What SAT said about one UUID of a cancellation request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolioStatus {
+    pub uuid: String,
+    /// 201 requested, 202 requested before, 203/205/207/208/`no_cancelable` refused.
+    pub estatus_uuid: String,
+    pub estatus_cancelacion: String,
+}
+
+impl FolioStatus {
+    /// SAT took the request (now or before): the cancellation is in process.
+    pub fn accepted(&self) -> bool {
+        matches!(self.estatus_uuid.as_str(), "201" | "202")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The request reached SAT: per-UUID codes and SAT's acuse (XML, as received).
+    Answered {
+        folios: Vec<FolioStatus>,
+        acuse: String,
+        fecha: String,
+    },
+    /// The whole request was refused (e.g. 711 certificate error, 798 wait, 799 too many).
+    Rejected { code: String, message: String },
+}
+
+/// SAT's consulta de estado of a CFDI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SatStatus {
+    pub codigo_estatus: String,
+    /// "Vigente" or "Cancelado" ("No Encontrado" for an unknown UUID).
+    pub estado: String,
+    pub es_cancelable: String,
+    /// "", "En proceso", "Plazo vencido", "Cancelado con aceptación", "Cancelado sin
+    /// aceptación" or "Solicitud rechazada".
+    pub estatus_cancelacion: String,
 }
 
 /// Retry policy for transient failures.
@@ -159,7 +200,65 @@ impl Finkok {
 
     async fn call(&self, op: &'static str, xml: &str) -> Result<Answer> {
         let body = envelope(op, xml, &self.username, &self.password);
-        let url = format!("{}/servicios/soap/stamp", self.base);
+        let text = self.post("stamp", op, body).await?;
+        parse_answer(op, &text)
+    }
+
+    /// Ask SAT, through the PAC, to cancel what a signed `<Cancelacion>` names (one UUID
+    /// per request, as Finkok advises). Asking again for a UUID already requested is
+    /// harmless (folio code 202), so transient failures are retried.
+    pub async fn cancel_signature(&self, signed_cancelacion: &str) -> Result<CancelOutcome> {
+        use quick_xml::escape::escape as esc;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<soapenv:Envelope xmlns:soapenv=\"{NS_SOAP}\" xmlns:can=\"{NS_CANCEL}\">\
+<soapenv:Header/><soapenv:Body><can:cancel_signature><can:xml>{}</can:xml>\
+<can:username>{}</can:username><can:password>{}</can:password>\
+<can:store_pending>false</can:store_pending></can:cancel_signature>\
+</soapenv:Body></soapenv:Envelope>",
+            B64.encode(signed_cancelacion.as_bytes()),
+            esc(&self.username),
+            esc(&self.password)
+        );
+        let text = self.post("cancel", "cancel_signature", body).await?;
+        parse_cancel(&text)
+    }
+
+    /// SAT's view of a CFDI (Vigente/Cancelado, whether and how it can be cancelled, the
+    /// state of a cancellation). The acuse of a request is not the cancellation itself:
+    /// this is what says it happened.
+    pub async fn get_sat_status(
+        &self,
+        rfc_emisor: &str,
+        rfc_receptor: &str,
+        uuid: &str,
+        total: &str,
+    ) -> Result<SatStatus> {
+        use quick_xml::escape::escape as esc;
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+<soapenv:Envelope xmlns:soapenv=\"{NS_SOAP}\" xmlns:can=\"{NS_CANCEL}\">\
+<soapenv:Header/><soapenv:Body><can:get_sat_status>\
+<can:username>{}</can:username><can:password>{}</can:password>\
+<can:taxpayer_id>{}</can:taxpayer_id><can:rtaxpayer_id>{}</can:rtaxpayer_id>\
+<can:uuid>{}</can:uuid><can:total>{}</can:total></can:get_sat_status>\
+</soapenv:Body></soapenv:Envelope>",
+            esc(&self.username),
+            esc(&self.password),
+            esc(rfc_emisor),
+            esc(rfc_receptor),
+            esc(uuid),
+            esc(total)
+        );
+        let text = self.post("cancel", "get_sat_status", body).await?;
+        parse_sat_status(&text)
+    }
+
+    /// POST one SOAP request to `{base}/servicios/soap/{service}`, retrying transient
+    /// failures with exponential backoff. Returns the answer's text (a SOAP fault is an
+    /// answer).
+    async fn post(&self, service: &str, op: &'static str, body: String) -> Result<String> {
+        let url = format!("{}/servicios/soap/{service}", self.base);
         let mut delay = self.retry.first_delay;
         let mut last = String::new();
         for attempt in 1..=self.retry.attempts.max(1) {
@@ -187,7 +286,7 @@ impl Finkok {
                             snippet(&text)
                         )));
                     }
-                    return parse_answer(op, &text);
+                    return Ok(text);
                 }
                 Err(e) => last = e.to_string(),
             }
@@ -299,6 +398,99 @@ fn parse_answer(op: &str, text: &str) -> Result<Answer> {
     }
 }
 
+fn parse_cancel(text: &str) -> Result<CancelOutcome> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| Error::Protocol(e.to_string()))?;
+    if let Some(fault) = doc.descendants().find(|n| n.tag_name().name() == "Fault") {
+        return Ok(CancelOutcome::Rejected {
+            code: text_of(fault, "faultcode"),
+            message: text_of(fault, "faultstring"),
+        });
+    }
+    let result = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "cancel_signatureResult")
+        .ok_or_else(|| Error::Protocol("no hay cancel_signatureResult".into()))?;
+    let acuse = text_of(result, "Acuse");
+    let mut folios: Vec<FolioStatus> = result
+        .descendants()
+        .filter(|n| n.tag_name().name() == "Folio")
+        .map(|f| FolioStatus {
+            uuid: text_of(f, "UUID"),
+            estatus_uuid: text_of(f, "EstatusUUID"),
+            estatus_cancelacion: text_of(f, "EstatusCancelacion"),
+        })
+        .collect();
+    if folios.is_empty() && !acuse.is_empty() {
+        // Finkok's demo sometimes answers with empty Folios: the codes are then only in
+        // SAT's acuse.
+        if let Ok(a) = roxmltree::Document::parse(&acuse) {
+            folios = a
+                .descendants()
+                .filter(|n| n.tag_name().name() == "Folios")
+                .map(|f| FolioStatus {
+                    uuid: text_of(f, "UUID"),
+                    estatus_uuid: text_of(f, "EstatusUUID"),
+                    estatus_cancelacion: String::new(),
+                })
+                .collect();
+        }
+    }
+    if folios.is_empty() {
+        let code = text_of(result, "CodEstatus");
+        return Ok(CancelOutcome::Rejected {
+            message: if code.is_empty() {
+                "el PAC no devolvió el estado de la solicitud".into()
+            } else {
+                code.clone()
+            },
+            code: code
+                .split_whitespace()
+                .next()
+                .unwrap_or("sin_respuesta")
+                .to_string(),
+        });
+    }
+    Ok(CancelOutcome::Answered {
+        folios,
+        acuse,
+        fecha: text_of(result, "Fecha"),
+    })
+}
+
+fn parse_sat_status(text: &str) -> Result<SatStatus> {
+    let doc = roxmltree::Document::parse(text).map_err(|e| Error::Protocol(e.to_string()))?;
+    if let Some(fault) = doc.descendants().find(|n| n.tag_name().name() == "Fault") {
+        return Err(Error::Protocol(text_of(fault, "faultstring")));
+    }
+    let sat = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "sat")
+        .ok_or_else(|| {
+            let error = doc
+                .descendants()
+                .find(|n| n.tag_name().name() == "error")
+                .and_then(|n| n.text())
+                .unwrap_or("no hay sat en get_sat_statusResult");
+            Error::Protocol(error.to_string())
+        })?;
+    Ok(SatStatus {
+        codigo_estatus: text_of(sat, "CodigoEstatus"),
+        estado: text_of(sat, "Estado"),
+        es_cancelable: text_of(sat, "EsCancelable"),
+        estatus_cancelacion: text_of(sat, "EstatusCancelacion"),
+    })
+}
+
+/// The text of the first descendant element called `name` ("" when absent).
+fn text_of(n: roxmltree::Node<'_, '_>, name: &str) -> String {
+    n.descendants()
+        .find(|c| c.is_element() && c.tag_name().name() == name)
+        .and_then(|c| c.text())
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +517,22 @@ mod tests {
                 assert_eq!(s.uuid, "6F35D3B5-3651-5370-BC2C-14CDBE384CD7");
             }
             _ => panic!("expected a stamp"),
+        }
+    }
+
+    #[test]
+    fn an_empty_folios_answer_takes_the_codes_from_the_acuse() {
+        let answer = format!(
+            r#"<senv:Envelope xmlns:senv="{NS_SOAP}" xmlns:tns="{NS_CANCEL}" xmlns:s0="{NS_RESULT}"><senv:Body><tns:cancel_signatureResponse><tns:cancel_signatureResult><s0:Folios/><s0:Acuse>&lt;Acuse Fecha="2026-11-24T10:00:00" RfcEmisor="CEA800101QR2"&gt;&lt;Folios&gt;&lt;UUID&gt;5FB2822E-396D-4725-8521-CDC4BDD20CCF&lt;/UUID&gt;&lt;EstatusUUID&gt;201&lt;/EstatusUUID&gt;&lt;/Folios&gt;&lt;/Acuse&gt;</s0:Acuse><s0:Fecha>2026-11-24T10:00:01</s0:Fecha><s0:RfcEmisor>CEA800101QR2</s0:RfcEmisor></tns:cancel_signatureResult></tns:cancel_signatureResponse></senv:Body></senv:Envelope>"#
+        );
+        match parse_cancel(&answer).ok() {
+            Some(CancelOutcome::Answered { folios, acuse, .. }) => {
+                assert_eq!(folios.len(), 1);
+                assert_eq!(folios[0].uuid, "5FB2822E-396D-4725-8521-CDC4BDD20CCF");
+                assert!(folios[0].accepted());
+                assert!(acuse.starts_with("<Acuse "));
+            }
+            other => panic!("expected an answer, got {other:?}"),
         }
     }
 

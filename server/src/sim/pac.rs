@@ -16,6 +16,15 @@
 //! SelloCFD, NoCertificadoSAT, SelloSAT signed with the simulator's own key, whose
 //! certificate is served at `/sim/certificado.cer`). `POST /sim/fallas?n=K` makes the next
 //! K calls fail with HTTP 503 (to exercise retries).
+//!
+//! The cancel service (`/servicios/soap/cancel`) takes `cancel_signature` — it verifies
+//! the request's XMLDSig with the certificate it carries ([`cfdi::cancelacion::verify`];
+//! 711 when it does not verify) and answers per UUID 201 (requested), 202 (requested
+//! before), 203 (not the issuer's) or 205 (unknown) with an acuse — and `get_sat_status`,
+//! which reports Vigente/Cancelado and the cancellation's progress: documents to público
+//! en general cancel at once ("sin aceptación"); others stay "En proceso" until the
+//! second query, then "Cancelado con aceptación", unless
+//! `POST /sim/rechazar?uuid=…` made the receptor refuse ("Solicitud rechazada").
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -29,7 +38,7 @@ use axum::routing::{get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use pac::{NS_RESULT, NS_SOAP, NS_STAMP};
+use pac::{NS_CANCEL, NS_RESULT, NS_SOAP, NS_STAMP};
 use quick_xml::escape::escape as esc;
 use sha2::{Digest, Sha256};
 
@@ -50,7 +59,32 @@ pub struct PacSim {
 struct SimState {
     /// SHA-256 of the sealed XML → the stamped XML and its UUID.
     stamped: HashMap<[u8; 32], (String, String, String)>,
+    /// UUID → what SAT knows of a stamped document, for cancellation and status.
+    documents: HashMap<String, SatDocument>,
     fail_next: u32,
+}
+
+struct SatDocument {
+    emisor_rfc: String,
+    receptor_rfc: String,
+    total: rust_decimal::Decimal,
+    cancellation: Option<Cancellation>,
+}
+
+impl SatDocument {
+    /// The simulator's simplification of SAT's rules: documents to público en general
+    /// cancel without the receptor's acceptance; every other one needs it (SAT also
+    /// spares totals up to 1,000 pesos and documents cancelled within 24 h).
+    fn without_acceptance(&self) -> bool {
+        self.receptor_rfc == "XAXX010101000"
+    }
+}
+
+struct Cancellation {
+    /// Status queries answered since the request; a request that needs the receptor's
+    /// acceptance is accepted on the second query unless `/sim/rechazar` said no.
+    queries: u32,
+    rejected_by_receptor: bool,
 }
 
 impl PacSim {
@@ -92,7 +126,10 @@ pub fn router(sim: Arc<PacSim>) -> Router {
     Router::new()
         .route("/servicios/soap/stamp", post(soap))
         .route("/servicios/soap/stamp.wsdl", post(soap))
+        .route("/servicios/soap/cancel", post(soap_cancel))
+        .route("/servicios/soap/cancel.wsdl", post(soap_cancel))
         .route("/sim/certificado.cer", get(certificate))
+        .route("/sim/rechazar", post(receptor_rejects))
         .route("/sim/fallas", post(fail_next))
         .with_state(sim)
 }
@@ -118,6 +155,8 @@ struct Request {
     xml_b64: String,
     username: String,
     password: String,
+    /// Every child of the operation element by name (for the cancel service's fields).
+    fields: HashMap<String, String>,
 }
 
 fn parse_request(body: &str) -> Option<Request> {
@@ -126,20 +165,23 @@ fn parse_request(body: &str) -> Option<Request> {
         .descendants()
         .find(|n| n.tag_name().name() == "Body" && n.tag_name().namespace() == Some(NS_SOAP))?;
     let op_el = body_el.children().find(|n| n.is_element())?;
-    let text = |name: &str| {
-        op_el
-            .children()
-            .find(|n| n.is_element() && n.tag_name().name() == name)
-            .and_then(|n| n.text())
-            .unwrap_or_default()
-            .trim()
-            .to_string()
-    };
+    let fields: HashMap<String, String> = op_el
+        .children()
+        .filter(|n| n.is_element())
+        .map(|n| {
+            (
+                n.tag_name().name().to_string(),
+                n.text().unwrap_or_default().trim().to_string(),
+            )
+        })
+        .collect();
+    let text = |name: &str| fields.get(name).cloned().unwrap_or_default();
     Some(Request {
         op: op_el.tag_name().name().to_string(),
         xml_b64: text("xml"),
         username: text("username"),
         password: text("password"),
+        fields,
     })
 }
 
@@ -215,10 +257,219 @@ async fn try_handle(sim: &PacSim, req: &Request) -> Result<Reply, (&'static str,
         Some(p) if req.op == "stamp" => Ok(Reply::Previous(p.clone())),
         Some(_) => Err(("307", "El CFDI contiene un timbre previo".into())),
         None => {
+            if let Some(d) = sat_document(&stamped.0) {
+                st.documents.insert(stamped.1.clone(), d);
+            }
             st.stamped.insert(key, stamped.clone());
             Ok(Reply::Stamped(stamped))
         }
     }
+}
+
+fn sat_document(xml: &str) -> Option<SatDocument> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let root = doc.root_element();
+    let rfc = |name: &str| {
+        root.children()
+            .find(|n| n.tag_name().name() == name)
+            .and_then(|n| n.attribute("Rfc"))
+            .map(str::to_string)
+    };
+    Some(SatDocument {
+        emisor_rfc: rfc("Emisor")?,
+        receptor_rfc: rfc("Receptor")?,
+        total: root.attribute("Total")?.parse().ok()?,
+        cancellation: None,
+    })
+}
+
+/// `POST /sim/rechazar?uuid=…`: the receptor refuses a pending cancellation.
+async fn receptor_rejects(
+    State(sim): State<Arc<PacSim>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> StatusCode {
+    let uuid = q.get("uuid").map(|u| u.to_uppercase()).unwrap_or_default();
+    match sim
+        .lock()
+        .documents
+        .get_mut(&uuid)
+        .and_then(|d| d.cancellation.as_mut())
+    {
+        Some(c) => {
+            c.rejected_by_receptor = true;
+            StatusCode::NO_CONTENT
+        }
+        None => StatusCode::NOT_FOUND,
+    }
+}
+
+/// Finkok's cancel service: `cancel_signature` and `get_sat_status`.
+async fn soap_cancel(State(sim): State<Arc<PacSim>>, body: String) -> Response {
+    {
+        let mut st = sim.lock();
+        if st.fail_next > 0 {
+            st.fail_next -= 1;
+            return (StatusCode::SERVICE_UNAVAILABLE, "simulated outage").into_response();
+        }
+    }
+    let Some(req) = parse_request(&body) else {
+        return fault("soapenv:Client", "Solicitud SOAP mal formada");
+    };
+    let inner = if req.username != sim.username || req.password != sim.password {
+        match req.op.as_str() {
+            "get_sat_status" => "<s0:error>Usuario o contraseña inválidos</s0:error>".to_string(),
+            _ => "<s0:CodEstatus>300 Usuario o contraseña inválidos</s0:CodEstatus>".to_string(),
+        }
+    } else {
+        match req.op.as_str() {
+            "cancel_signature" => cancel_signature(&sim, &req),
+            "get_sat_status" => sat_status(&sim, &req),
+            other => return fault("soapenv:Client", &format!("operación desconocida {other}")),
+        }
+    };
+    let op = req.op;
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><senv:Envelope xmlns:senv=\"{NS_SOAP}\" \
+xmlns:tns=\"{NS_CANCEL}\" xmlns:s0=\"{NS_RESULT}\"><senv:Body><tns:{op}Response><tns:{op}Result>{inner}\
+</tns:{op}Result></tns:{op}Response></senv:Body></senv:Envelope>"
+    );
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+fn cancel_signature(sim: &PacSim, req: &Request) -> String {
+    let xml = B64
+        .decode(req.xml_b64.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .unwrap_or_default();
+    let verified = match cfdi::cancelacion::verify(&xml) {
+        Ok(v) => v,
+        Err(e) => {
+            return format!(
+                "<s0:CodEstatus>711 Error con el certificado al cancelar: {}</s0:CodEstatus>",
+                esc(&e.to_string())
+            );
+        }
+    };
+    let c = &verified.cancelacion;
+    let now = Utc::now().with_timezone(&chrono_tz::America::Mexico_City);
+    let fecha = now.format("%Y-%m-%dT%H:%M:%S").to_string();
+    let mut st = sim.lock();
+    let mut folios = String::new();
+    let mut acuse = String::new();
+    for f in &c.folios {
+        let code = match st.documents.get_mut(f.uuid()) {
+            None => "205",
+            Some(d) if d.emisor_rfc != c.rfc_emisor => "203",
+            // A refused request may be made again; an open one answers 202.
+            Some(d)
+                if d.cancellation
+                    .as_ref()
+                    .is_some_and(|c| !c.rejected_by_receptor) =>
+            {
+                "202"
+            }
+            Some(d) => {
+                d.cancellation = Some(Cancellation {
+                    queries: 0,
+                    rejected_by_receptor: false,
+                });
+                "201"
+            }
+        };
+        folios.push_str(&format!(
+            "<s0:Folio><s0:EstatusCancelacion/><s0:EstatusUUID>{code}</s0:EstatusUUID>\
+<s0:UUID>{}</s0:UUID></s0:Folio>",
+            f.uuid()
+        ));
+        acuse.push_str(&format!(
+            "<Folios xmlns=\"{}\"><UUID>{}</UUID><EstatusUUID>{code}</EstatusUUID></Folios>",
+            cfdi::cancelacion::NS_CANCELACION,
+            f.uuid()
+        ));
+    }
+    let acuse = format!(
+        "<Acuse Fecha=\"{fecha}\" RfcEmisor=\"{}\">{acuse}<CodEstatus>Simulador PAC SUPRA: acuse sin firma del SAT</CodEstatus></Acuse>",
+        esc(&c.rfc_emisor)
+    );
+    format!(
+        "<s0:Folios>{folios}</s0:Folios><s0:Acuse>{}</s0:Acuse><s0:Fecha>{fecha}</s0:Fecha>\
+<s0:RfcEmisor>{}</s0:RfcEmisor>",
+        esc(&acuse),
+        esc(&c.rfc_emisor)
+    )
+}
+
+fn sat_status(sim: &PacSim, req: &Request) -> String {
+    let field = |k: &str| req.fields.get(k).map(String::as_str).unwrap_or_default();
+    let uuid = field("uuid").to_uppercase();
+    let total: Option<rust_decimal::Decimal> = field("total").parse().ok();
+    let mut st = sim.lock();
+    let found = st.documents.get_mut(&uuid).filter(|d| {
+        d.emisor_rfc == field("taxpayer_id")
+            && d.receptor_rfc == field("rtaxpayer_id")
+            && Some(d.total) == total
+    });
+    let (codigo, estado, cancelable, estatus) = match found {
+        None => (
+            "N - 602: Comprobante no encontrado.",
+            "No Encontrado",
+            "",
+            "",
+        ),
+        Some(d) => {
+            let without = d.without_acceptance();
+            let cancelable = if without {
+                "Cancelable sin aceptación"
+            } else {
+                "Cancelable con aceptación"
+            };
+            match d.cancellation.as_mut() {
+                None => (
+                    "S - Comprobante obtenido satisfactoriamente.",
+                    "Vigente",
+                    cancelable,
+                    "",
+                ),
+                Some(c) => {
+                    c.queries += 1;
+                    if without {
+                        (
+                            "S - Comprobante obtenido satisfactoriamente.",
+                            "Cancelado",
+                            cancelable,
+                            "Cancelado sin aceptación",
+                        )
+                    } else if c.rejected_by_receptor {
+                        (
+                            "S - Comprobante obtenido satisfactoriamente.",
+                            "Vigente",
+                            cancelable,
+                            "Solicitud rechazada",
+                        )
+                    } else if c.queries >= 2 {
+                        (
+                            "S - Comprobante obtenido satisfactoriamente.",
+                            "Cancelado",
+                            cancelable,
+                            "Cancelado con aceptación",
+                        )
+                    } else {
+                        (
+                            "S - Comprobante obtenido satisfactoriamente.",
+                            "Vigente",
+                            cancelable,
+                            "En proceso",
+                        )
+                    }
+                }
+            }
+        }
+    };
+    format!(
+        "<s0:sat><s0:CodigoEstatus>{codigo}</s0:CodigoEstatus><s0:EsCancelable>{cancelable}</s0:EsCancelable>\
+<s0:Estado>{estado}</s0:Estado><s0:EstatusCancelacion>{estatus}</s0:EstatusCancelacion></s0:sat>"
+    )
 }
 
 async fn validate_and_stamp(sim: &PacSim, xml: &str) -> Result<Stamped, (&'static str, String)> {
