@@ -32,6 +32,8 @@ pub struct AppState {
     pub dev_mode: bool,
     /// Billing settings (due days, review policy, chunk size) for runs started here.
     pub billing: invoicing::Settings,
+    /// The PAC client and each tenant's CSD.
+    pub fiscal: Arc<invoicing::fiscal::Runtime>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

@@ -88,7 +88,10 @@ async fn billing(contracts: usize, database: Option<PathBuf>, pdfs: usize) -> an
     let opts = invoicing::RunOptions {
         issued_on: Some(period.end),
         actor: invoicing::Actor::System,
-        settings: invoicing::Settings::default(),
+        settings: invoicing::Settings {
+            issue_cfdi: false,
+            ..invoicing::Settings::default()
+        },
     };
     let run_id = invoicing::start_run(&db, tenant, &period, opts.actor).await?;
     let mut issued = Vec::new();

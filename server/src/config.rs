@@ -149,6 +149,7 @@ impl Config {
                 ..d.review
             },
             chunk: self.billing.chunk,
+            issue_cfdi: true,
         }
     }
 

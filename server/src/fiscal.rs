@@ -115,3 +115,67 @@ pub fn demo_issuer() -> db::cfdi::Issuer {
         factura_global: false,
     }
 }
+
+/// The fiscal runtime for `serve`: each tenant's CSD, and the PAC client — Finkok from
+/// the environment (`FINKOK_URL` or `FINKOK_ENVIRONMENT`, `FINKOK_USERNAME`,
+/// `FINKOK_PASSWORD`), or, in development when none is configured, the PAC simulator
+/// started on a local port (the same client, pointed at it by URL). In production
+/// without a PAC, documents are sealed and wait; staff see why.
+pub async fn runtime(
+    config: &Config,
+    db: &Db,
+    tenants: &[db::models::Tenant],
+) -> invoicing::fiscal::Runtime {
+    let mut rt = invoicing::fiscal::Runtime::default();
+    for t in tenants {
+        let csd = load_csd(config, db, TenantId(t.id), &t.slug)
+            .await
+            .map_err(|e| format!("{e:#}"));
+        if let Err(e) = &csd {
+            tracing::warn!(tenant = %t.slug, error = %e, "no CSD: CFDIs will not be sealed");
+        }
+        rt.csds.insert(t.id, csd);
+    }
+    let configured = ["FINKOK_URL", "FINKOK_ENVIRONMENT", "FINKOK_USERNAME"]
+        .iter()
+        .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty()));
+    if configured {
+        match pac::Finkok::from_env() {
+            Ok(p) => {
+                rt.pac_label = std::env::var("FINKOK_URL")
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| {
+                        format!(
+                            "Finkok {}",
+                            std::env::var("FINKOK_ENVIRONMENT").unwrap_or_else(|_| "sandbox".into())
+                        )
+                    });
+                rt.pac = Some(p);
+            }
+            Err(e) => tracing::error!(error = %e, "PAC configuration"),
+        }
+    } else if config.mode == Mode::Development {
+        match start_dev_pac().await {
+            Ok((p, url)) => {
+                tracing::info!(%url, "PAC simulator for development");
+                rt.pac_label = format!("simulador local en {url} (desarrollo)");
+                rt.pac = Some(p);
+            }
+            Err(e) => tracing::error!(error = %e, "could not start the PAC simulator"),
+        }
+    } else {
+        tracing::warn!("no PAC configured: CFDIs are sealed and wait until FINKOK_* is set");
+    }
+    rt
+}
+
+async fn start_dev_pac() -> anyhow::Result<(pac::Finkok, String)> {
+    let password = uuid::Uuid::new_v4().to_string();
+    let sim = crate::sim::pac::PacSim::new("desarrollo", &password, None)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, crate::sim::pac::router(sim)).await });
+    let client = pac::Finkok::new(&url, "desarrollo", &password, pac::Retry::default())?;
+    Ok((client, url))
+}

@@ -56,6 +56,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
             )
         })?;
     let leptos_options = leptos_options(&config)?;
+    let fiscal = Arc::new(fiscal::runtime(&config, &db, &tenants).await);
     let state = AppState {
         leptos_options,
         auth: auth::Auth {
@@ -71,6 +72,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         secure_cookies: config.secure_cookies(),
         dev_mode: config.mode == Mode::Development,
         billing: config.billing_settings(),
+        fiscal,
     };
     Ok((Server { state, config }, demo))
 }
@@ -239,6 +241,7 @@ pub async fn serve(
         tenants,
         server.config.mode,
         server.config.billing_settings(),
+        server.state.fiscal.clone(),
         rx,
     ));
     let db = server.state.db.clone();

@@ -18,11 +18,12 @@ pub async fn run(
     tenants: Vec<TenantId>,
     mode: Mode,
     billing: invoicing::Settings,
+    fiscal: std::sync::Arc<invoicing::fiscal::Runtime>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         for t in &tenants {
-            if let Err(e) = tick(&db, *t, mode, &billing).await {
+            if let Err(e) = tick(&db, *t, mode, &billing, &fiscal).await {
                 tracing::warn!(error = %e, tenant = %t, "outbox tick failed");
             }
         }
@@ -39,6 +40,7 @@ pub async fn tick(
     tenant: TenantId,
     mode: Mode,
     billing: &invoicing::Settings,
+    fiscal: &invoicing::fiscal::Runtime,
 ) -> db::Result<usize> {
     let now = Utc::now();
     let mut tx = db.read(tenant).await?;
@@ -65,6 +67,26 @@ pub async fn tick(
                         now + chrono::Duration::minutes(1),
                     )
                     .await?;
+                }
+            }
+            tx.commit().await?;
+            continue;
+        }
+        if item.kind == invoicing::fiscal::PROCESS || item.kind == invoicing::fiscal::ISSUE_PERIOD {
+            // The fiscal worker: idempotent steps driven by stored state (sealed
+            // documents, payments without complement, open cancellations).
+            let outcome =
+                invoicing::fiscal::deliver(db, tenant, fiscal, &item.kind, &item.payload.0).await;
+            let mut tx = db.write(tenant).await?;
+            match outcome {
+                Ok(summary) => {
+                    tracing::info!(kind = %item.kind, %summary, "fiscal worker pass");
+                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
+                }
+                Err(e) => {
+                    tracing::warn!(kind = %item.kind, error = %e, "fiscal worker pass failed");
+                    repo::outbox_failed(&mut tx, item.id, &e, now + chrono::Duration::minutes(1))
+                        .await?;
                 }
             }
             tx.commit().await?;

@@ -687,3 +687,58 @@ pub async fn process(
         cancelaciones,
     })
 }
+
+/// What the fiscal worker and the staff CFDI page need from the server's configuration:
+/// the PAC client and each tenant's CSD (or why it could not be loaded).
+#[derive(Debug, Default)]
+pub struct Runtime {
+    pub pac: Option<pac::Finkok>,
+    /// Where the PAC client points, for staff (e.g. "simulador local (desarrollo)").
+    pub pac_label: String,
+    pub csds: std::collections::HashMap<i64, std::result::Result<cfdi::csd::Csd, String>>,
+}
+
+/// The tenant's CSD and the PAC, or why the fiscal worker cannot run for it.
+impl Runtime {
+    pub fn ready(&self, tenant: TenantId) -> std::result::Result<(&pac::Finkok, &cfdi::csd::Csd), String> {
+        let pac = self
+            .pac
+            .as_ref()
+            .ok_or_else(|| "no hay PAC configurado (FINKOK_URL o FINKOK_ENVIRONMENT)".to_string())?;
+        match self.csds.get(&tenant.0) {
+            Some(Ok(csd)) => Ok((pac, csd)),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err("el organismo no tiene CSD cargado".into()),
+        }
+    }
+}
+
+/// The fiscal worker's handling of one outbox row of kind [`PROCESS`] or
+/// [`ISSUE_PERIOD`]: everything it does is idempotent, so a row delivered twice
+/// (a crash before it was marked) repeats no-ops.
+pub async fn deliver(
+    db: &Db,
+    tenant: TenantId,
+    runtime: &Runtime,
+    kind: &str,
+    payload: &serde_json::Value,
+) -> std::result::Result<serde_json::Value, String> {
+    let (pac, csd) = runtime.ready(tenant)?;
+    let mut out = serde_json::Map::new();
+    if kind == ISSUE_PERIOD {
+        let period = payload
+            .get("period")
+            .and_then(|p| p.as_i64())
+            .and_then(|p| i32::try_from(p).ok())
+            .ok_or("payload sin periodo")?;
+        let s = issue_period(db, tenant, period, csd, Utc::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        out.insert("emitidos".into(), serde_json::json!(s));
+    }
+    let s = process(db, tenant, pac, csd, 1000)
+        .await
+        .map_err(|e| e.to_string())?;
+    out.insert("proceso".into(), serde_json::json!(s));
+    Ok(serde_json::Value::Object(out))
+}

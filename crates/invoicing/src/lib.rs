@@ -67,6 +67,9 @@ pub struct Settings {
     pub review: ReviewPolicy,
     /// Contracts per chunk (one read + one write transaction each).
     pub chunk: i64,
+    /// Ask for the period's CFDIs when a run finishes (an outbox row written with the
+    /// run's completion; the fiscal worker seals and stamps them).
+    pub issue_cfdi: bool,
 }
 
 impl Default for Settings {
@@ -75,6 +78,7 @@ impl Default for Settings {
             due_days: 15,
             review: ReviewPolicy::default(),
             chunk: 2_000,
+            issue_cfdi: true,
         }
     }
 }
@@ -379,6 +383,16 @@ async fn run_inner(
         },
     )
     .await?;
+    if opts.settings.issue_cfdi {
+        db::repo::enqueue(
+            &mut tx,
+            fiscal::ISSUE_PERIOD,
+            &format!("{}:{key}:{run_id}", fiscal::ISSUE_PERIOD),
+            &serde_json::json!({ "period": key }),
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(RunSummary {
         run_id,

@@ -122,13 +122,23 @@ impl Default for Retry {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Finkok {
     http: reqwest::Client,
     base: String,
     username: String,
     password: String,
     retry: Retry,
+}
+
+impl std::fmt::Debug for Finkok {
+    // Never print the password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Finkok")
+            .field("base", &self.base)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Finkok {
