@@ -261,6 +261,8 @@ pub struct TestApp {
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Last: the database is dropped after the server has stopped.
     test_db: Option<TestDb>,
+    /// The demo CSD the server generates (development) lives here.
+    _csd_dir: tempfile::TempDir,
 }
 
 impl std::ops::Deref for TestApp {
@@ -289,8 +291,12 @@ where
         before(db.clone()).await;
         db.close().await;
     }
+    let csd_dir = tempfile::tempdir().expect("CSD dir");
     let config = server::Config {
         mode: server::Mode::Development,
+        cfdi: server::config::CfdiConfig {
+            csd_dir: csd_dir.path().display().to_string(),
+        },
         database_url: Some(test_db.url.clone()),
         listen: Some("127.0.0.1:0".into()),
         demo_contracts: DEMO_CONTRACTS,
@@ -317,6 +323,7 @@ where
         stop: Some(tx),
         handle: Some(handle),
         test_db: Some(test_db),
+        _csd_dir: csd_dir,
     })
 }
 
