@@ -407,6 +407,14 @@ pub struct RunView {
 pub struct StaffBill {
     pub detail: BillDetail,
     pub can_adjust: bool,
+    /// The bill's CFDI (for the link to its page).
+    pub cfdi_id: Option<i64>,
+    pub payments: Vec<PaymentLine>,
+    pub can_take_payment: bool,
+    /// (c_FormaPago, label) a counter payment may use.
+    pub formas: Vec<(String, String)>,
+    /// A fresh idempotency key for the payment form.
+    pub payment_key: String,
 }
 
 #[server(endpoint = "staff/tariffs")]
@@ -466,4 +474,135 @@ pub async fn post_adjustment(
     motivo: String,
 ) -> Result<(), AppError> {
     crate::ssr::bills::adjust(invoice_id, tipo, importe, motivo).await
+}
+
+// ---------------------------------------------------------------------------------------
+// CFDI (staff)
+
+/// One CFDI in the staff list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CfdiRow {
+    pub id: i64,
+    pub tipo: String,
+    pub serie_folio: String,
+    pub receptor_rfc: String,
+    pub total: String,
+    pub fecha: String,
+    /// 'sellado', 'timbrado', 'rechazado', 'cancelacion_en_proceso', 'cancelado'.
+    pub status: String,
+    pub status_label: String,
+    pub uuid: Option<String>,
+    /// The PAC's code and message of a rejection or the last failure.
+    pub pac: Option<String>,
+}
+
+/// The utility's CSD as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CsdStatus {
+    pub rfc: String,
+    pub no_certificado: String,
+    pub issuer: String,
+    pub valid_until: String,
+    pub days_left: i64,
+    /// Expires within 90 days: request a new one from SAT.
+    pub warning: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CfdiOverview {
+    /// `Err` text when the CSD could not be loaded.
+    pub csd: Result<CsdStatus, String>,
+    pub pac: String,
+    pub counts: Vec<CountRow>,
+    pub rows: Vec<CfdiRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancellationLine {
+    pub motivo: String,
+    pub folio_sustitucion: Option<String>,
+    pub note: String,
+    pub status: String,
+    pub sat_estatus: Option<String>,
+    pub pac: Option<String>,
+    pub requested_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CfdiDetail {
+    pub row: CfdiRow,
+    pub invoice_id: Option<i64>,
+    pub can_retry: bool,
+    pub can_cancel: bool,
+    /// (code, description) of SAT's motivos.
+    pub motivos: Vec<(String, String)>,
+    pub cancellations: Vec<CancellationLine>,
+}
+
+/// The CFDI list with filters (`estado`, `tipo`, `periodo` AAAA-MM, `q` = UUID, RFC or
+/// Serie-Folio) and the CSD and PAC status.
+#[server(endpoint = "staff/cfdi")]
+pub async fn list_cfdi(
+    estado: Option<String>,
+    tipo: Option<String>,
+    periodo: Option<String>,
+    q: Option<String>,
+    pagina: Option<i64>,
+) -> Result<CfdiOverview, AppError> {
+    crate::ssr::cfdi::list(estado, tipo, periodo, q, pagina).await
+}
+
+#[server(endpoint = "staff/cfdi_detail")]
+pub async fn get_cfdi(id: i64) -> Result<CfdiDetail, AppError> {
+    crate::ssr::cfdi::detail(id).await
+}
+
+/// Send a rejected CFDI to the PAC again (after fixing its cause).
+#[server(endpoint = "staff/cfdi_retry")]
+pub async fn retry_cfdi(id: i64) -> Result<(), AppError> {
+    crate::ssr::cfdi::retry(id).await
+}
+
+/// Ask SAT to cancel a stamped CFDI with a motivo (01 needs the replacement's UUID).
+#[server(endpoint = "staff/cfdi_cancel")]
+pub async fn cancel_cfdi(
+    id: i64,
+    motivo: String,
+    sustituto: String,
+    nota: String,
+) -> Result<(), AppError> {
+    crate::ssr::cfdi::cancel(id, motivo, sustituto, nota).await
+}
+
+/// A payment at the counter, applied to one bill.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentLine {
+    pub parcialidad: i32,
+    pub amount: String,
+    pub forma: String,
+    pub paid_at: String,
+    pub saldo_anterior: String,
+    pub complemento: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentDone {
+    pub parcialidad: i32,
+    pub saldo_insoluto: String,
+}
+
+/// Record a payment against a bill (caja, facturación). `clave` makes a repeated
+/// submission of the same form record one payment.
+#[server(endpoint = "staff/payment")]
+pub async fn record_payment(
+    invoice_id: i64,
+    importe: String,
+    forma: String,
+    operacion: String,
+    clave: String,
+) -> Result<PaymentDone, AppError> {
+    crate::ssr::cfdi::record_payment(invoice_id, importe, forma, operacion, clave).await
 }

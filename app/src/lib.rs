@@ -67,6 +67,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("personal/tarifas/editar") view=TariffEditor ssr=SsrMode::Async/>
                     <Route path=path!("personal/facturacion") view=StaffBilling ssr=SsrMode::Async/>
                     <Route path=path!("personal/facturacion/corridas/:id") view=BillingRunPage ssr=SsrMode::Async/>
+                    <Route path=path!("personal/cfdi") view=StaffCfdiList ssr=SsrMode::Async/>
+                    <Route path=path!("personal/cfdi/:id") view=StaffCfdi ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <InstallBanner/>

@@ -690,5 +690,7 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
 }
 
 pub mod bills;
+pub mod cfdi;
 use bills::bill_row;
 pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};
+pub use cfdi::staff_cfdi_xml;

@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type APIRequestContext, type Browser, type Locator, type Page, type Response } from '@playwright/test';
 
 /** Demo staff password (`supra seed` default). */
@@ -233,4 +234,35 @@ export async function billsContract(browser: Browser, baseURL: string | undefine
   } finally {
     await ctx.close();
   }
+}
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+type AxeResults = Awaited<ReturnType<AxeBuilder['analyze']>>;
+
+function describeViolations(violations: AxeResults['violations']): string {
+  return violations
+    .map((v) => {
+      const nodes = v.nodes
+        .map((n) => {
+          const why = (n.failureSummary ?? '').replace(/\s*\n\s*/g, ' ');
+          return `    - ${n.target.map(String).join(' >>> ')}${why ? `\n      ${why}` : ''}`;
+        })
+        .join('\n');
+      return `  * ${v.id} [${v.impact ?? 'n/a'}]: ${v.help}\n    ${v.helpUrl}\n${nodes}`;
+    })
+    .join('\n');
+}
+
+/**
+ * Run axe (WCAG 2.0/2.1 A and AA) on the current page state. Soft assertion: every
+ * page of a test is checked and all violations are reported together.
+ */
+export async function checkA11y(page: Page, label: string): Promise<void> {
+  await page.waitForLoadState('networkidle');
+  const results = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+  const v = results.violations;
+  expect
+    .soft(v.length, `axe found ${v.length} violation(s) on ${label} (${page.url()}):\n${describeViolations(v)}`)
+    .toBe(0);
 }

@@ -10,7 +10,7 @@ use db::{Db, TenantId};
 use crate::{Config, Mode};
 
 /// Days before expiry from which staff are warned.
-pub const CSD_WARNING_DAYS: i64 = 90;
+pub use invoicing::fiscal::CSD_WARNING_DAYS;
 
 fn csd_paths(config: &Config, slug: &str) -> (PathBuf, PathBuf, PathBuf) {
     let dir = PathBuf::from(&config.cfdi.csd_dir).join(slug);
@@ -148,7 +148,8 @@ pub async fn runtime(
                     .unwrap_or_else(|| {
                         format!(
                             "Finkok {}",
-                            std::env::var("FINKOK_ENVIRONMENT").unwrap_or_else(|_| "sandbox".into())
+                            std::env::var("FINKOK_ENVIRONMENT")
+                                .unwrap_or_else(|_| "sandbox".into())
                         )
                     });
                 rt.pac = Some(p);

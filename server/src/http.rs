@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/personal/recibos/{id}/pdf", get(app::ssr::staff_pdf))
         .route("/cuenta/recibos/{id}/cfdi.xml", get(app::ssr::citizen_xml))
         .route("/personal/recibos/{id}/cfdi.xml", get(app::ssr::staff_xml))
+        .route("/personal/cfdi/{id}/xml", get(app::ssr::staff_cfdi_xml))
         .route(
             "/personal/facturacion/corridas/{id}/eventos",
             get(app::ssr::run_events),

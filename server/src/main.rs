@@ -339,7 +339,7 @@ async fn cfdi_command(config: &Config, command: CfdiCommand) -> anyhow::Result<(
         }
         CfdiCommand::Retry { id, tenant } => {
             let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
-            invoicing::fiscal::retry(&db, t, id).await?;
+            invoicing::fiscal::retry(&db, t, id, invoicing::Actor::System).await?;
             println!("CFDI {id} de vuelta en la cola");
             Ok(())
         }

@@ -673,15 +673,11 @@ fn cancellations_follow_sat_until_cancelled_or_refused() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("ya tiene una cancelación en proceso"));
     let pass = cli.ok(&["cfdi", "stamp"]);
     assert_eq!(pass["cancelaciones"]["sent"], 1, "{pass}");
-    let (doc, req, acuse) = status(publico);
-    assert_eq!(
-        (doc.as_str(), req.as_str()),
-        ("cancelacion_en_proceso", "en_proceso")
-    );
-    assert!(acuse.is_some_and(|a| a.contains("<EstatusUUID>201</EstatusUUID>")));
-    let pass = cli.ok(&["cfdi", "stamp"]);
+    // Sent, then asked about in the same pass: without acceptance it is cancelled.
     assert_eq!(pass["cancelaciones"]["cancelled"], 1, "{pass}");
-    assert_eq!(status(publico).0, "cancelado");
+    let (doc, req, acuse) = status(publico);
+    assert_eq!((doc.as_str(), req.as_str()), ("cancelado", "cancelado"));
+    assert!(acuse.is_some_and(|a| a.contains("<EstatusUUID>201</EstatusUUID>")));
     let (bill_uuid,): (Option<String>,) = cli
         .sql(&format!("SELECT i.cfdi_uuid FROM invoices i JOIN cfdi_documents d ON d.invoice_id = i.id WHERE d.id = {publico}"))
         .into_iter()
@@ -701,7 +697,11 @@ fn cancellations_follow_sat_until_cancelled_or_refused() {
         "--nota",
         "no se prestó el servicio",
     ]);
-    cli.ok(&["cfdi", "stamp"]);
+    let pass = cli.ok(&["cfdi", "stamp"]);
+    assert_eq!(
+        pass["cancelaciones"]["pending"], 1,
+        "SAT waits for the receptor: {pass}"
+    );
     assert_eq!(status(nominal).1, "en_proceso");
     let url = format!("{}/sim/rechazar?uuid={nominal_uuid}", cli.sim_url);
     let code = cli
@@ -725,7 +725,6 @@ fn cancellations_follow_sat_until_cancelled_or_refused() {
         "--nota",
         "segunda solicitud",
     ]);
-    cli.ok(&["cfdi", "stamp"]);
     let pass = cli.ok(&["cfdi", "stamp"]);
     assert_eq!(pass["cancelaciones"]["pending"], 1, "{pass}");
     let pass = cli.ok(&["cfdi", "stamp"]);

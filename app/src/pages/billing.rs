@@ -542,9 +542,10 @@ fn RunSummary(r: RunView) -> AnyView {
 pub fn StaffInvoice() -> AnyView {
     let id = id_param("id");
     let adjust = ServerAction::<PostAdjustment>::new();
+    let pay = ServerAction::<RecordPayment>::new();
     let bill = Resource::new(
-        move || (id.get(), adjust.version().get()),
-        |(id, _)| async move {
+        move || (id.get(), adjust.version().get(), pay.version().get()),
+        |(id, _, _)| async move {
             match id {
                 Some(id) => get_staff_bill(id).await,
                 None => Err(AppError::NotFound),
@@ -565,8 +566,13 @@ pub fn StaffInvoice() -> AnyView {
                             <h1>{format!("Recibo {} · {}", d.row.folio, d.row.period)}</h1>
                             <p>
                                 <a class="button" rel="external" href=format!("/personal/recibos/{id}/pdf")>"Descargar recibo (PDF)"</a>
+                                {b.cfdi_id.map(|c| view! { " " <a href=format!("/personal/cfdi/{c}")>"Ver su CFDI"</a> })}
                             </p>
                             <BillView d=d.clone()/>
+                            <Payments lines=b.payments.clone()/>
+                            {b.can_take_payment.then(|| view! {
+                                <PaymentForm id formas=b.formas.clone() key=b.payment_key.clone() pay/>
+                            })}
                             {b.can_adjust.then(|| view! { <AdjustForm id adjust/> })}
                         }.into_any()
                     }
@@ -622,4 +628,77 @@ fn AdjustForm(id: i64, adjust: ServerAction<PostAdjustment>) -> AnyView {
         </section>
     }
     .into_any()
+}
+
+#[component]
+fn Payments(lines: Vec<PaymentLine>) -> impl IntoView {
+    (!lines.is_empty()).then(|| view! {
+        <section aria-labelledby="h-pagos">
+            <h2 id="h-pagos">"Pagos aplicados a este recibo"</h2>
+            <table class="results">
+                <thead><tr>
+                    <th scope="col">"Parcialidad"</th><th scope="col">"Fecha"</th>
+                    <th scope="col">"Forma de pago"</th><th scope="col">"Saldo anterior"</th>
+                    <th scope="col">"Importe"</th><th scope="col">"Complemento de pago"</th>
+                </tr></thead>
+                <tbody>
+                    {lines.into_iter().map(|p| view! {
+                        <tr>
+                            <td>{p.parcialidad}</td><td>{p.paid_at}</td><td>{p.forma}</td>
+                            <td class="num">{p.saldo_anterior}</td><td class="num">{p.amount}</td>
+                            <td><small>{p.complemento}</small></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    })
+}
+
+#[component]
+fn PaymentForm(
+    id: i64,
+    formas: Vec<(String, String)>,
+    key: String,
+    pay: ServerAction<RecordPayment>,
+) -> impl IntoView {
+    let value = pay.value();
+    let forma_error = field_error(value, "forma_pago");
+    view! {
+        <section class="card" aria-labelledby="h-pago">
+            <h2 id="h-pago">"Registrar pago en ventanilla"</h2>
+            <ActionForm action=pay attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="invoice_id" value=id.to_string()/>
+                <input type="hidden" name="clave" value=key/>
+                <FormError error=general_error(value)/>
+                {move || match value.get() {
+                    Some(Ok(done)) => Some(view! {
+                        <p class="notice" role="status">{format!(
+                            "Pago registrado (parcialidad {}). Saldo del recibo: {}. El complemento de pago se emite en automático.",
+                            done.parcialidad, done.saldo_insoluto)}</p>
+                    }),
+                    _ => None,
+                }}
+                <Field id="importe-pago" name="importe" label="Importe recibido (MXN)"
+                    hint="Por ejemplo 150.00. Puede ser una parte del recibo."
+                    inputmode="decimal" autocomplete="off" maxlength="20"
+                    error=field_error(value, "importe")/>
+                <div class="field" class:invalid=move || forma_error.get().is_some()>
+                    <label for="forma">"Forma de pago"</label>
+                    <select id="forma" name="forma"
+                        aria-describedby=move || forma_error.get().map(|_| "forma-error")>
+                        {formas.into_iter().map(|(code, label)| view! {
+                            <option value=code>{label}</option>
+                        }).collect_view()}
+                    </select>
+                    {move || forma_error.get().map(|e| view! { <p class="field-error" id="forma-error">{e}</p> })}
+                </div>
+                <Field id="operacion" name="operacion" label="Referencia u operación (opcional)"
+                    hint="Número de cheque, de autorización de la tarjeta o de la transferencia."
+                    autocomplete="off" maxlength="100" required=false
+                    error=field_error(value, "num_operacion")/>
+                <button type="submit" class="primary">"Registrar pago"</button>
+            </ActionForm>
+        </section>
+    }
 }

@@ -3,11 +3,13 @@
 
 mod billing;
 mod bills;
+mod cfdi;
 mod citizen;
 mod staff;
 
 pub use billing::*;
 pub use bills::{CitizenBill, CitizenBills};
+pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use staff::*;
 
@@ -29,6 +31,7 @@ pub fn Field(
     #[prop(optional)] maxlength: Option<&'static str>,
     #[prop(optional, into)] value: Option<String>,
     #[prop(default = false)] autofocus: bool,
+    #[prop(default = true)] required: bool,
 ) -> impl IntoView {
     let hint_id = format!("{id}-ayuda");
     let err_id = format!("{id}-error");
@@ -58,7 +61,7 @@ pub fn Field(
                 maxlength=maxlength
                 value=value
                 autofocus=autofocus
-                required=true
+                required=required
                 aria-invalid=move || error.get().is_some().to_string()
                 aria-describedby=described
             />

@@ -53,6 +53,7 @@ pub(crate) fn StaffBar() -> impl IntoView {
                             {m.can_bill.then(|| view! {
                                 <StaffLink href="/personal/tarifas" label="Tarifas"/>
                                 <StaffLink href="/personal/facturacion" label="Facturación"/>
+                                <StaffLink href="/personal/cfdi" label="CFDI"/>
                             })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>

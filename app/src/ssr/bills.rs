@@ -256,7 +256,7 @@ fn accepts_html(h: &HeaderMap) -> bool {
 
 /// An error answer of a plain handler: a browser that is not signed in goes to the
 /// sign-in page; anything else gets the status and the Spanish message.
-fn handler_error(e: AppError, h: &HeaderMap, sign_in: &'static str) -> Response {
+pub(super) fn handler_error(e: AppError, h: &HeaderMap, sign_in: &'static str) -> Response {
     if e == AppError::Unauthorized && accepts_html(h) {
         return (StatusCode::FOUND, [(header::LOCATION, sign_in)]).into_response();
     }
@@ -268,7 +268,7 @@ fn handler_error(e: AppError, h: &HeaderMap, sign_in: &'static str) -> Response 
         .into_response()
 }
 
-fn peer_of(req: &Request) -> Option<SocketAddr> {
+pub(super) fn peer_of(req: &Request) -> Option<SocketAddr> {
     req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0)
@@ -350,7 +350,7 @@ pub async fn staff_pdf(State(st): State<AppState>, Path(id): Path<i64>, req: Req
     pdf_response(&st, s.r.tenant, v).await
 }
 
-fn xml_response(name: &str, xml: String) -> Response {
+pub(super) fn xml_response(name: &str, xml: String) -> Response {
     let name: String = name
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -484,10 +484,27 @@ pub async fn run_events(State(st): State<AppState>, Path(id): Path<i64>, req: Re
 pub async fn staff_bill(id: i64) -> Result<StaffBill, AppError> {
     let s = staff(StaffRole::ALL).await?;
     match invoicing::invoice_view(&s.r.st.db, s.r.tenant, id, None).await {
-        Ok(v) => Ok(StaffBill {
-            detail: bill_detail(&v),
-            can_adjust: can_bill(s.role),
-        }),
+        Ok(v) => {
+            let (st, tenant) = (s.r.st.clone(), s.r.tenant);
+            let cfdi_id = {
+                let mut tx = st.db.read(tenant).await?;
+                db::cfdi::document_of_invoice(&mut tx, id)
+                    .await?
+                    .map(|d| d.id)
+            };
+            Ok(StaffBill {
+                detail: bill_detail(&v),
+                can_adjust: can_bill(s.role),
+                cfdi_id,
+                payments: super::cfdi::payment_lines(&st, tenant, id).await?,
+                can_take_payment: super::cfdi::can_take_payment(s.role),
+                formas: invoicing::complemento::FORMAS_DE_PAGO
+                    .iter()
+                    .map(|(c, l)| (c.to_string(), format!("{c} · {l}")))
+                    .collect(),
+                payment_key: format!("caja-{id}-{}", Utc::now().timestamp_micros()),
+            })
+        }
         Err(e) => fail(e.into()),
     }
 }

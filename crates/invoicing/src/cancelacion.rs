@@ -159,16 +159,10 @@ pub async fn process(
     csd: &cfdi::csd::Csd,
 ) -> Result<CancelSummary> {
     let mut summary = CancelSummary::default();
-    let (queued, open) = {
+    let queued = {
         let mut tx = db.read(tenant).await?;
-        (
-            db::cfdi::cancellations_with_status(&mut tx, "solicitada", 100).await?,
-            db::cfdi::cancellations_with_status(&mut tx, "en_proceso", 100).await?,
-        )
+        db::cfdi::cancellations_with_status(&mut tx, "solicitada", 100).await?
     };
-    if queued.is_empty() && open.is_empty() {
-        return Ok(summary);
-    }
     let issuer = issuer_of(db, tenant).await?;
     for c in queued {
         let doc = {
@@ -258,6 +252,12 @@ pub async fn process(
         db::cfdi::update_cancellation(&mut tx, c.id, &update, now).await?;
         tx.commit().await?;
     }
+    // Then ask SAT about every open request, including those just sent: cancellations
+    // without acceptance usually show as Cancelado at once.
+    let open = {
+        let mut tx = db.read(tenant).await?;
+        db::cfdi::cancellations_with_status(&mut tx, "en_proceso", 100).await?
+    };
     for c in open {
         let doc = {
             let mut tx = db.read(tenant).await?;
@@ -306,6 +306,14 @@ pub async fn process(
         tx.commit().await?;
     }
     Ok(summary)
+}
+
+/// SAT's motivos as (code, description), for forms.
+pub fn motivos() -> Vec<(&'static str, &'static str)> {
+    cfdi::cancelacion::Motivo::ALL
+        .iter()
+        .map(|m| (m.code(), m.description()))
+        .collect()
 }
 
 /// Finkok's per-folio codes in plain Spanish for the staff queue.

@@ -58,6 +58,9 @@ pub(crate) async fn issuer_of(db: &Db, tenant: TenantId) -> Result<Issuer> {
         })
 }
 
+/// Days before the CSD expires from which staff are warned.
+pub const CSD_WARNING_DAYS: i64 = 90;
+
 /// The outbox kind that wakes the fiscal worker (seal complements, stamp, cancel).
 pub const PROCESS: &str = "cfdi.process";
 /// The outbox kind that asks for a period's CFDIs after a billing run.
@@ -632,15 +635,37 @@ pub async fn queue_status(db: &Db, tenant: TenantId) -> Result<QueueStatus> {
     })
 }
 
-/// Put a rejected document back in the queue (after the cause was fixed).
-pub async fn retry(db: &Db, tenant: TenantId, document_id: i64) -> Result<()> {
+/// Put a rejected document back in the queue (after the cause was fixed); audited, and
+/// the fiscal worker is woken to send it.
+pub async fn retry(db: &Db, tenant: TenantId, document_id: i64, actor: crate::Actor) -> Result<()> {
+    let now = Utc::now();
     let mut tx = db.write(tenant).await?;
-    if !db::cfdi::requeue(&mut tx, document_id, Utc::now()).await? {
+    if !db::cfdi::requeue(&mut tx, document_id, now).await? {
         return Err(Error::Invalid {
             field: "id",
             message: format!("el CFDI {document_id} no está en la cola de rechazados"),
         });
     }
+    db::repo::record_event(
+        &mut tx,
+        db::repo::NewEvent {
+            actor_kind: actor.kind(),
+            actor_id: actor.id(),
+            action: "cfdi.retry",
+            subject_kind: Some("cfdi"),
+            subject_id: Some(document_id),
+            data: serde_json::json!({}),
+            ip: None,
+            now,
+        },
+    )
+    .await?;
+    wake_fiscal_worker(
+        &mut tx,
+        &format!("reintento:{document_id}:{}", now.timestamp_micros()),
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -700,11 +725,13 @@ pub struct Runtime {
 
 /// The tenant's CSD and the PAC, or why the fiscal worker cannot run for it.
 impl Runtime {
-    pub fn ready(&self, tenant: TenantId) -> std::result::Result<(&pac::Finkok, &cfdi::csd::Csd), String> {
-        let pac = self
-            .pac
-            .as_ref()
-            .ok_or_else(|| "no hay PAC configurado (FINKOK_URL o FINKOK_ENVIRONMENT)".to_string())?;
+    pub fn ready(
+        &self,
+        tenant: TenantId,
+    ) -> std::result::Result<(&pac::Finkok, &cfdi::csd::Csd), String> {
+        let pac = self.pac.as_ref().ok_or_else(|| {
+            "no hay PAC configurado (FINKOK_URL o FINKOK_ENVIRONMENT)".to_string()
+        })?;
         match self.csds.get(&tenant.0) {
             Some(Ok(csd)) => Ok((pac, csd)),
             Some(Err(e)) => Err(e.clone()),
@@ -739,6 +766,14 @@ pub async fn deliver(
     let s = process(db, tenant, pac, csd, 1000)
         .await
         .map_err(|e| e.to_string())?;
+    // Work left for later (the PAC unreachable, SAT still deciding a cancellation):
+    // report a failure so the outbox comes back to it.
+    if s.stamp.deferred > 0 || s.cancelaciones.pending > 0 {
+        return Err(format!(
+            "quedan pendientes: {} por timbrar, {} cancelaciones en espera del SAT",
+            s.stamp.deferred, s.cancelaciones.pending
+        ));
+    }
     out.insert("proceso".into(), serde_json::json!(s));
     Ok(serde_json::Value::Object(out))
 }
