@@ -208,7 +208,7 @@ test.describe('staff pages (desktop)', () => {
     await open(page, (await invoice.getAttribute('href'))!);
     await expect(page.getByRole('heading', { level: 2, name: 'Ajuste o nota de crédito' })).toBeVisible();
     await checkA11y(page, '/personal/recibos/<id> with the adjustment form');
-    await page.getByRole('button', { name: 'Registrar' }).click();
+    await page.getByRole('button', { name: 'Registrar', exact: true }).click();
     await expect(page.locator('#importe-error')).toBeVisible();
     await checkA11y(page, '/personal/recibos/<id> with field errors');
   });

@@ -148,11 +148,11 @@ test('an invoice on the account page, its PDF, and a credit note with its reason
   const importe = page.getByLabel('Importe (MXN)');
   const motivo = page.getByLabel('Motivo');
   await importe.fill('1.00');
-  await page.getByRole('button', { name: 'Registrar' }).click();
+  await page.getByRole('button', { name: 'Registrar', exact: true }).click();
   await expectFieldError(page, motivo, 'Escribe el motivo');
 
   await motivo.fill('Prueba e2e: bonificación por fuga reparada');
-  await page.getByRole('button', { name: 'Registrar' }).click();
+  await page.getByRole('button', { name: 'Registrar', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Registrado' })).toBeVisible();
   const adjustments = page.locator('table.adjustments');
   await expect(adjustments).toContainText('Nota de crédito');

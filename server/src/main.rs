@@ -163,6 +163,7 @@ enum CfdiCommand {
     /// rejections go to the staff queue with the PAC's code — and send and follow
     /// cancellation requests.
     Stamp {
+        /// Documents per batch sent to the PAC (the pass continues until none is left).
         #[arg(long, default_value_t = 1000)]
         limit: i64,
         #[arg(long)]

@@ -180,6 +180,123 @@ async fn cfdi_downloads(backend: Backend, name: &str) {
             .any(|e| e.action == "invoice.cfdi_xml_downloaded"),
         "staff downloads are audited"
     );
+
+    // The staff CFDI page renders with the CSD of the issuer.
+    let page = staff.get("/personal/cfdi?estado=timbrado").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("body");
+    assert!(html.contains("CEA800101QR2") && html.contains("Timbrado"));
+
+    // A payment at the counter, as the cashier would send it: bad input is a 4xx with a
+    // Spanish message; the same form sent twice records one payment; the worker seals
+    // and stamps its Complemento de Pago.
+    let cashier = app.new_client();
+    app.staff_sign_in(&cashier, "cajero@cea-qro.example").await;
+    let invoice = october.id.to_string();
+    let pay = |importe: &'static str| {
+        let invoice = invoice.clone();
+        let cashier = &cashier;
+        async move {
+            cashier
+                .post_fn(
+                    "staff/payment",
+                    &[
+                        ("invoice_id", invoice.as_str()),
+                        ("importe", importe),
+                        ("forma", "01"),
+                        ("operacion", ""),
+                        ("clave", "ventanilla-1"),
+                    ],
+                )
+                .await
+        }
+    };
+    let r = pay("mucho").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("body").contains("importe"));
+    for _ in 0..2 {
+        let r = pay("5.00").await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let done: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(done["parcialidad"], 1, "{done}");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let p = invoicing::complemento::payments_of_invoice(&app.db, app.tenant, october.id)
+            .await
+            .expect("payments");
+        assert_eq!(p.len(), 1, "one payment for one form: {p:?}");
+        if p[0].complemento_uuid.is_some() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "complement not stamped: {p:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    // The cashier may take payments but not cancel CFDIs.
+    let theirs_doc = {
+        let mut tx = app.db.read(app.tenant).await.expect("tx");
+        db::cfdi::document_of_invoice(&mut tx, theirs.id)
+            .await
+            .expect("doc")
+            .expect("stamped")
+    };
+    let doc_id = theirs_doc.id.to_string();
+    let cancel = |client: &common::Client, nota: &'static str| {
+        let doc_id = doc_id.clone();
+        let client = client.clone();
+        async move {
+            client
+                .post_fn(
+                    "staff/cfdi_cancel",
+                    &[
+                        ("id", doc_id.as_str()),
+                        ("motivo", "02"),
+                        ("sustituto", ""),
+                        ("nota", nota),
+                    ],
+                )
+                .await
+        }
+    };
+    assert_eq!(
+        cancel(&cashier, "no me corresponde").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let r = cancel(&staff, "").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("body").contains("Escriba por qué"));
+    assert_eq!(
+        cancel(&staff, "Recibo emitido con datos equivocados")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let mut tx = app.db.read(app.tenant).await.expect("tx");
+        let d = db::cfdi::document(&mut tx, theirs_doc.id)
+            .await
+            .expect("doc")
+            .expect("exists");
+        if d.status == "cancelado" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not cancelled: {}",
+            d.status
+        );
+        drop(tx);
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    let events = app.recent_events(20).await;
+    assert!(
+        events.iter().any(|e| e.action == "cfdi.cancel_requested"),
+        "cancellations are audited"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -229,62 +229,20 @@ async fn outages_are_retried_and_rejections_carry_the_pacs_code() {
 
 #[test]
 fn supra_cfdi_stamp_stamps_the_sealed_bills_of_a_period() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (_sim, url) = rt.block_on(start_sim());
-    let dir = tempfile::tempdir().expect("dir");
-    let db_url = format!("sqlite:{}", dir.path().join("supra.db").display());
-    let csd_dir = dir.path().join("csd");
-    let env = [
-        ("DATABASE_URL", db_url.as_str()),
-        ("SUPRA_CFDI__CSD_DIR", csd_dir.to_str().expect("utf8")),
-        ("SUPRA_MODE", "development"),
-        ("FINKOK_URL", url.as_str()),
-        ("FINKOK_USERNAME", "usuario"),
-        ("FINKOK_PASSWORD", "secreto"),
-        ("RUST_LOG", "error"),
-    ];
-    let run = |args: &[&str]| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
-        c.args(args);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        // The simulator lives on this test's runtime; keep it running while we wait.
-        let out = rt.block_on(async { tokio::task::spawn_blocking(move || c.output()).await });
-        out.expect("join").expect("run supra")
-    };
-    assert!(run(&["seed", "--contracts", "30"]).status.success());
-    let issued = run(&["cfdi", "issue", "--period", "2026-10"]);
-    assert!(
-        issued.status.success(),
-        "{}",
-        String::from_utf8_lossy(&issued.stderr)
-    );
-    let stamped = run(&["cfdi", "stamp"]);
-    let out = String::from_utf8_lossy(&stamped.stdout).to_string();
-    assert!(
-        stamped.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&stamped.stderr)
-    );
-    let s: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let cli = Cli::new("30");
+    let issued = cli.ok(&["cfdi", "issue", "--period", "2026-10"]);
+    // Batches of 7: one pass still stamps everything that was sealed.
+    let s = cli.ok(&["cfdi", "stamp", "--limit", "7"]);
     assert!(s["stamped"].as_u64().expect("n") > 20, "{s}");
+    assert_eq!(s["stamped"], issued["sealed"], "{s} {issued}");
     assert_eq!(s["rejected"].as_array().map(Vec::len), Some(0), "{s}");
     // Nothing left, nothing stamped twice.
-    let again: serde_json::Value =
-        serde_json::from_slice(&run(&["cfdi", "stamp"]).stdout).expect("JSON");
+    let again = cli.ok(&["cfdi", "stamp"]);
     assert_eq!(again["stamped"], 0);
 
-    let export = dir.path().join("export");
-    let out = run(&[
-        "cfdi",
-        "export",
-        "--period",
-        "2026-10",
-        "--out",
-        export.to_str().expect("utf8"),
-    ]);
-    assert!(out.status.success());
+    let export = cli.dir.path().join("export");
+    let out = export.to_str().expect("utf8");
+    cli.ok(&["cfdi", "export", "--period", "2026-10", "--out", out]);
     let names: Vec<String> = std::fs::read_dir(&export)
         .expect("dir")
         .map(|e| e.expect("e").file_name().to_string_lossy().to_string())
@@ -300,41 +258,13 @@ fn supra_cfdi_stamp_stamps_the_sealed_bills_of_a_period() {
 
 #[test]
 fn rejections_wait_in_the_queue_with_the_pacs_code_until_staff_retry_them() {
-    let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let (_sim, url) = rt.block_on(start_sim());
-    let dir = tempfile::tempdir().expect("dir");
-    let db_url = format!("sqlite:{}", dir.path().join("supra.db").display());
-    let csd_dir = dir.path().join("csd");
-    let run = |args: &[&str], password: &str| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
-        c.args(args)
-            .env("DATABASE_URL", &db_url)
-            .env("SUPRA_CFDI__CSD_DIR", &csd_dir)
-            .env("SUPRA_MODE", "development")
-            .env("FINKOK_URL", &url)
-            .env("FINKOK_USERNAME", "usuario")
-            .env("FINKOK_PASSWORD", password)
-            .env("RUST_LOG", "error");
-        let out = rt
-            .block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
-            .expect("join")
-            .expect("run supra");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    };
-    let json =
-        |bytes: Vec<u8>| -> serde_json::Value { serde_json::from_slice(&bytes).expect("JSON") };
-    run(&["seed", "--contracts", "10"], "secreto");
-    run(&["cfdi", "issue", "--period", "2026-10"], "secreto");
+    let cli = Cli::new("10");
+    cli.ok(&["cfdi", "issue", "--period", "2026-10"]);
     // A wrong PAC password: every document is rejected with Finkok's code 300.
-    let s = json(run(&["cfdi", "stamp"], "equivocada"));
+    let s = cli.ok_as(&["cfdi", "stamp"], "equivocada");
     let rejected = s["rejected"].as_array().expect("rejected").len();
     assert!(rejected >= 5, "{s}");
-    let status = json(run(&["cfdi", "status"], "secreto"));
+    let status = cli.ok(&["cfdi", "status"]);
     assert_eq!(
         status["documentos"]["rechazado"].as_u64(),
         Some(rejected as u64),
@@ -344,26 +274,20 @@ fn rejections_wait_in_the_queue_with_the_pacs_code_until_staff_retry_them() {
     assert_eq!(status["csd"]["rfc"], "CEA800101QR2");
     assert_eq!(status["csd"]["aviso_renovacion"], false);
     // Rejected documents are not sent again on their own…
-    let s = json(run(&["cfdi", "stamp"], "secreto"));
+    let s = cli.ok(&["cfdi", "stamp"]);
     assert_eq!(s["stamped"], 0, "{s}");
     // …until staff put them back.
     let id = status["rechazados"][0]["id"]
         .as_i64()
         .expect("id")
         .to_string();
-    run(&["cfdi", "retry", "--id", &id], "secreto");
-    let s = json(run(&["cfdi", "stamp"], "secreto"));
+    cli.ok(&["cfdi", "retry", "--id", &id]);
+    let s = cli.ok(&["cfdi", "stamp"]);
     assert_eq!(s["stamped"], 1, "{s}");
-    let status = json(run(&["cfdi", "status"], "secreto"));
+    let status = cli.ok(&["cfdi", "status"]);
     assert_eq!(status["documentos"]["timbrado"], 1, "{status}");
     // Retrying something that is not rejected is a clear error, not a crash.
-    let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
-    let out = c
-        .args(["cfdi", "retry", "--id", &id])
-        .env("DATABASE_URL", &db_url)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("run");
+    let out = cli.run(&["cfdi", "retry", "--id", &id]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no está en la cola de rechazados"));
 }
@@ -393,6 +317,11 @@ impl Cli {
     }
 
     fn run(&self, args: &[&str]) -> std::process::Output {
+        self.run_as(args, "secreto")
+    }
+
+    /// Runs `supra` with `password` as the PAC password.
+    fn run_as(&self, args: &[&str], password: &str) -> std::process::Output {
         let mut c = Command::new(env!("CARGO_BIN_EXE_supra"));
         c.args(args)
             .env("DATABASE_URL", self.db_url())
@@ -400,7 +329,7 @@ impl Cli {
             .env("SUPRA_MODE", "development")
             .env("FINKOK_URL", &self.sim_url)
             .env("FINKOK_USERNAME", "usuario")
-            .env("FINKOK_PASSWORD", "secreto")
+            .env("FINKOK_PASSWORD", password)
             .env("RUST_LOG", "error");
         self.rt
             .block_on(async { tokio::task::spawn_blocking(move || c.output()).await })
@@ -409,7 +338,12 @@ impl Cli {
     }
 
     fn ok(&self, args: &[&str]) -> serde_json::Value {
-        let out = self.run(args);
+        self.ok_as(args, "secreto")
+    }
+
+    /// Runs `supra` (which must succeed) and parses its JSON output (Null if not JSON).
+    fn ok_as(&self, args: &[&str], password: &str) -> serde_json::Value {
+        let out = self.run_as(args, password);
         assert!(
             out.status.success(),
             "supra {args:?}: {}",

@@ -94,7 +94,7 @@ pub async fn request(
     })?;
     if let Some(s) = folio.folio_sustitucion() {
         let replacement = db::cfdi::document_by_uuid(&mut tx, s).await?;
-        if !replacement.is_some_and(|d| d.status == "timbrado") {
+        if replacement.is_none_or(|d| d.status != "timbrado") {
             return Err(invalid(
                 "folio_sustitucion",
                 "el CFDI sustituto no es un CFDI timbrado de este organismo",

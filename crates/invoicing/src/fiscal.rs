@@ -549,7 +549,10 @@ pub async fn invoice_xml(
     let Some(d) = db::cfdi::document_of_invoice(&mut tx, invoice_id).await? else {
         return Ok(None);
     };
+    // A cancelled CFDI is no longer the bill's invoice for the citizen.
+    let valid = matches!(d.status.as_str(), "timbrado" | "cancelacion_en_proceso");
     Ok(match (d.uuid, d.stamped_xml) {
+        (Some(_), Some(_)) if stamped_only && !valid => None,
         (Some(uuid), Some(xml)) => Some((format!("{uuid}.xml"), xml)),
         _ if stamped_only => None,
         _ => Some((format!("{}-{}-sellado.xml", d.serie, d.folio), d.sealed_xml)),
@@ -679,6 +682,27 @@ pub struct ProcessSummary {
     pub cancelaciones: crate::cancelacion::CancelSummary,
 }
 
+/// [`stamp_pending`] in batches of `batch` until no sealed document is left, or the PAC
+/// is failing (a batch with transient failures ends the pass; they stay queued).
+async fn stamp_all(
+    db: &Db,
+    tenant: TenantId,
+    pac: &pac::Finkok,
+    batch: i64,
+) -> Result<StampSummary> {
+    let mut total = StampSummary::default();
+    loop {
+        let s = stamp_pending(db, tenant, pac, batch).await?;
+        let handled = s.stamped + s.rejected.len() + s.deferred;
+        total.stamped += s.stamped;
+        total.deferred += s.deferred;
+        total.rejected.extend(s.rejected);
+        if s.deferred > 0 || (handled as i64) < batch {
+            return Ok(total);
+        }
+    }
+}
+
 /// One pass of the fiscal worker: seal the Complementos de Pago that are due, send
 /// sealed documents to the PAC, then send and follow cancellation requests. Every step
 /// is idempotent and driven by stored state, so a pass can be repeated or interrupted
@@ -691,11 +715,11 @@ pub async fn process(
     limit: i64,
 ) -> Result<ProcessSummary> {
     let complementos = crate::complemento::issue_complements(db, tenant, csd, Utc::now()).await?;
-    let mut stamp = stamp_pending(db, tenant, pac, limit).await?;
+    let mut stamp = stamp_all(db, tenant, pac, limit).await?;
     // Complements of payments whose bill was stamped in this pass.
     let more = crate::complemento::issue_complements(db, tenant, csd, Utc::now()).await?;
     if more.sealed > 0 {
-        let s = stamp_pending(db, tenant, pac, limit).await?;
+        let s = stamp_all(db, tenant, pac, limit).await?;
         stamp.stamped += s.stamped;
         stamp.deferred += s.deferred;
         stamp.rejected.extend(s.rejected);

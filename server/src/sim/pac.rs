@@ -116,6 +116,15 @@ impl PacSim {
         self.lock().stamped.len()
     }
 
+    /// A 503 while `/sim/fallas` asked for failures.
+    fn simulated_outage(&self) -> Option<Response> {
+        let mut st = self.lock();
+        (st.fail_next > 0).then(|| {
+            st.fail_next -= 1;
+            (StatusCode::SERVICE_UNAVAILABLE, "simulated outage").into_response()
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, SimState> {
         // A poisoned lock only means a panic elsewhere; the map is still consistent.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -186,12 +195,8 @@ fn parse_request(body: &str) -> Option<Request> {
 }
 
 async fn soap(State(sim): State<Arc<PacSim>>, headers: HeaderMap, body: String) -> Response {
-    {
-        let mut st = sim.lock();
-        if st.fail_next > 0 {
-            st.fail_next -= 1;
-            return (StatusCode::SERVICE_UNAVAILABLE, "simulated outage").into_response();
-        }
+    if let Some(outage) = sim.simulated_outage() {
+        return outage;
     }
     let Some(req) = parse_request(&body) else {
         return fault("soapenv:Client", "Solicitud SOAP mal formada");
@@ -305,12 +310,8 @@ async fn receptor_rejects(
 
 /// Finkok's cancel service: `cancel_signature` and `get_sat_status`.
 async fn soap_cancel(State(sim): State<Arc<PacSim>>, body: String) -> Response {
-    {
-        let mut st = sim.lock();
-        if st.fail_next > 0 {
-            st.fail_next -= 1;
-            return (StatusCode::SERVICE_UNAVAILABLE, "simulated outage").into_response();
-        }
+    if let Some(outage) = sim.simulated_outage() {
+        return outage;
     }
     let Some(req) = parse_request(&body) else {
         return fault("soapenv:Client", "Solicitud SOAP mal formada");
@@ -347,7 +348,7 @@ fn cancel_signature(sim: &PacSim, req: &Request) -> String {
         Err(e) => {
             return format!(
                 "<s0:CodEstatus>711 Error con el certificado al cancelar: {}</s0:CodEstatus>",
-                esc(&e.to_string())
+                esc(e.to_string())
             );
         }
     };
