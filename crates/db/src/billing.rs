@@ -683,6 +683,27 @@ pub async fn invoice_by_id(tx: &mut Scoped, id: i64) -> Result<Option<InvoiceRow
         .await?))
 }
 
+/// A period's invoices with ids in `[lo, hi]`, by id (bulk reads for CFDI issuing).
+pub async fn invoices_in_id_range(
+    tx: &mut Scoped,
+    period: i32,
+    lo: i64,
+    hi: i64,
+) -> Result<Vec<InvoiceRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "{INVOICE_SELECT} WHERE i.tenant_id = $1 AND i.period = $2 AND i.id BETWEEN $3 AND $4
+        ORDER BY i.id"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(period)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(c)
+        .await?))
+}
+
 #[derive(Debug, Clone, FromRow, serde::Serialize)]
 pub struct LineRow {
     pub seq: i32,
@@ -711,6 +732,33 @@ pub async fn invoice_lines(tx: &mut Scoped, invoice_id: i64) -> Result<Vec<LineR
         .bind(invoice_id)
         .fetch_all(c)
         .await?))
+}
+
+/// The lines of the invoices with ids in `[lo, hi]` as (invoice id, line), by invoice
+/// and seq.
+pub async fn lines_in_invoice_range(
+    tx: &mut Scoped,
+    lo: i64,
+    hi: i64,
+) -> Result<Vec<(i64, LineRow)>> {
+    #[derive(FromRow)]
+    struct Row {
+        invoice_id: i64,
+        #[sqlx(flatten)]
+        line: LineRow,
+    }
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT invoice_id, seq, concept, description, quantity, unit, unit_price,
+        amount_centavos, tax, tax_centavos, clave_prod_serv, clave_unidad, estimated, steps
+        FROM invoice_lines WHERE tenant_id = $1 AND invoice_id BETWEEN $2 AND $3
+        ORDER BY invoice_id, seq";
+    let rows: Vec<Row> = on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(c)
+        .await?);
+    Ok(rows.into_iter().map(|r| (r.invoice_id, r.line)).collect())
 }
 
 /// Billed m³ (litres) per period of a contract, oldest first: the bar chart.

@@ -112,6 +112,43 @@ pub async fn fiscal_profiles_for_range(
         .await?))
 }
 
+/// Datos fiscales and holder names of the contracts billed in `period` by the invoices
+/// with ids in `[lo, hi]` (bulk reads for CFDI issuing): (profiles, (contract id, name)).
+pub async fn receptors_for_invoice_range(
+    tx: &mut Scoped,
+    period: i32,
+    lo: i64,
+    hi: i64,
+) -> Result<(Vec<FiscalProfile>, Vec<(i64, String)>)> {
+    let t = tx.tenant().0;
+    const BILLED: &str = "SELECT contract_id FROM invoices
+        WHERE tenant_id = $1 AND period = $2 AND id BETWEEN $3 AND $4";
+    let profiles_sql = format!(
+        "SELECT contract_id, rfc, nombre, regimen_fiscal, domicilio_fiscal, uso_cfdi
+        FROM fiscal_profiles WHERE tenant_id = $1 AND contract_id IN ({BILLED})"
+    );
+    let profiles: Vec<FiscalProfile> = on!(tx, |c| sqlx::query_as(&profiles_sql)
+        .bind(t)
+        .bind(period)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(c)
+        .await?);
+    let names_sql = format!(
+        "SELECT c.id, p.full_name FROM contracts c
+        JOIN persons p ON p.id = c.person_id AND p.tenant_id = c.tenant_id
+        WHERE c.tenant_id = $1 AND c.id IN ({BILLED})"
+    );
+    let names: Vec<(i64, String)> = on!(tx, |c| sqlx::query_as(&names_sql)
+        .bind(t)
+        .bind(period)
+        .bind(lo)
+        .bind(hi)
+        .fetch_all(c)
+        .await?);
+    Ok((profiles, names))
+}
+
 /// Take `count` consecutive folios of `serie`; returns the first. Runs inside the
 /// transaction that stores the documents, so a rollback gives the folios back and two
 /// writers never get the same folio (the row is locked by the update).

@@ -259,22 +259,35 @@ pub async fn issue_period(
     let mut summary = IssueSummary::default();
     let mut after = 0;
     loop {
+        // Bulk reads per chunk: the bills without CFDI, then their invoices, lines,
+        // holders and datos fiscales in four queries over the chunk's id range.
         let mut tx = db.read(tenant).await?;
         let ids = db::cfdi::invoices_without_cfdi(&mut tx, period, after, CHUNK).await?;
-        let Some(&last) = ids.last() else { break };
+        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else {
+            break;
+        };
         after = last;
+        let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+        let invoices = db::billing::invoices_in_id_range(&mut tx, period, first, last).await?;
+        let mut lines: std::collections::HashMap<i64, Vec<LineRow>> = Default::default();
+        for (invoice_id, line) in db::billing::lines_in_invoice_range(&mut tx, first, last).await? {
+            lines.entry(invoice_id).or_default().push(line);
+        }
+        let (profiles, names) =
+            db::cfdi::receptors_for_invoice_range(&mut tx, period, first, last).await?;
+        drop(tx);
+        let profiles: std::collections::HashMap<i64, FiscalProfile> =
+            profiles.into_iter().map(|p| (p.contract_id, p)).collect();
+        let names: std::collections::HashMap<i64, String> = names.into_iter().collect();
         let mut docs = Vec::with_capacity(ids.len());
-        for id in ids {
-            let (inv, lines, profile) = load_bill(&mut tx, id).await?;
-            let account = db::repo::account_by_id(&mut tx, inv.contract_id)
-                .await?
-                .ok_or(Error::NotFound)?;
+        for inv in invoices.iter().filter(|i| wanted.contains(&i.id)) {
+            let no_lines = Vec::new();
             let built = comprobante(
                 &issuer,
-                &inv,
-                &lines,
-                profile.as_ref(),
-                &account.full_name,
+                inv,
+                lines.get(&inv.id).unwrap_or(&no_lines),
+                profiles.get(&inv.contract_id),
+                names.get(&inv.contract_id).map_or("", String::as_str),
                 now,
             );
             let sealed = match built {
@@ -301,7 +314,6 @@ pub async fn issue_period(
                 Err(e) => summary.failed.push((inv.id, e.to_string())),
             }
         }
-        drop(tx);
         let mut tx = db.write(tenant).await?;
         let inserted = db::cfdi::insert_documents(&mut tx, &docs, now).await?;
         tx.commit().await?;
