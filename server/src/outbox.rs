@@ -84,9 +84,11 @@ pub async fn tick(
                     repo::outbox_delivered(&mut tx, item.id, now, None).await?;
                 }
                 Err(e) => {
+                    // Back off: 1, 2, 4 … 32 minutes (a cancellation may wait days for
+                    // the receptor; a missing PAC is not fixed in a minute).
+                    let wait = chrono::Duration::minutes(1 << item.attempts.clamp(0, 5));
                     tracing::warn!(kind = %item.kind, error = %e, "fiscal worker pass failed");
-                    repo::outbox_failed(&mut tx, item.id, &e, now + chrono::Duration::minutes(1))
-                        .await?;
+                    repo::outbox_failed(&mut tx, item.id, &e, now + wait).await?;
                 }
             }
             tx.commit().await?;

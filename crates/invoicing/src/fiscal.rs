@@ -279,26 +279,41 @@ pub async fn issue_period(
         let profiles: std::collections::HashMap<i64, FiscalProfile> =
             profiles.into_iter().map(|p| (p.contract_id, p)).collect();
         let names: std::collections::HashMap<i64, String> = names.into_iter().collect();
-        let mut docs = Vec::with_capacity(ids.len());
-        for inv in invoices.iter().filter(|i| wanted.contains(&i.id)) {
+        let mut built = Vec::with_capacity(ids.len());
+        for inv in invoices.into_iter().filter(|i| wanted.contains(&i.id)) {
             let no_lines = Vec::new();
-            let built = comprobante(
+            match comprobante(
                 &issuer,
-                inv,
+                &inv,
                 lines.get(&inv.id).unwrap_or(&no_lines),
                 profiles.get(&inv.contract_id),
                 names.get(&inv.contract_id).map_or("", String::as_str),
                 now,
-            );
-            let sealed = match built {
-                Ok(None) => {
-                    summary.for_factura_global += 1;
-                    continue;
-                }
-                Ok(Some(c)) => cfdi::seal(c, csd).map_err(Error::from),
-                Err(e) => Err(e),
-            };
-            match sealed {
+            ) {
+                Ok(None) => summary.for_factura_global += 1,
+                Ok(Some(c)) => built.push((inv, c)),
+                Err(e) => summary.failed.push((inv.id, e.to_string())),
+            }
+        }
+        // The signature is nearly all the cost: seal the chunk on all cores.
+        let sealed = {
+            let csd = csd.clone();
+            tokio::task::spawn_blocking(move || {
+                use rayon::prelude::*;
+                built
+                    .into_par_iter()
+                    .map(|(inv, c)| (cfdi::seal(c, &csd), inv))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .map_err(|e| Error::Invalid {
+                field: "sello",
+                message: format!("el sellado se interrumpió: {e}"),
+            })?
+        };
+        let mut docs = Vec::with_capacity(sealed.len());
+        for (s, inv) in sealed {
+            match s {
                 Ok(s) => docs.push(NewDocument {
                     tipo: "I",
                     invoice_id: Some(inv.id),
