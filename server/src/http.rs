@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/personal/recibos/{id}/cfdi.xml", get(app::ssr::staff_xml))
         .route("/personal/cfdi/{id}/xml", get(app::ssr::staff_cfdi_xml))
         .route(
+            "/webhooks/stp/abono",
+            axum::routing::post(crate::webhooks::stp_abono),
+        )
+        .route(
             "/personal/facturacion/corridas/{id}/eventos",
             get(app::ssr::run_events),
         )

@@ -8,6 +8,7 @@ pub mod fiscal;
 mod http;
 pub mod outbox;
 pub mod sim;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -77,6 +78,9 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
     Ok((Server { state, config }, demo))
 }
 
+/// The demo utility's STP prefix (646 STP, plaza 180, made-up company digits 1234).
+pub const DEMO_STP_PREFIX: &str = "6461801234";
+
 /// Generate and load a demo utility; returns printable login lines.
 pub async fn seed_demo(
     db: &Db,
@@ -100,6 +104,7 @@ pub async fn seed_demo(
     {
         let mut tx = db.write(loaded.tenant).await?;
         db::cfdi::save_issuer(&mut tx, &fiscal::demo_issuer(), chrono::Utc::now()).await?;
+        db::payments::save_stp_prefix(&mut tx, DEMO_STP_PREFIX, chrono::Utc::now()).await?;
         tx.commit().await?;
     }
     let history = demo::billing_history(db, loaded.tenant).await?;

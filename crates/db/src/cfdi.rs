@@ -653,19 +653,55 @@ pub async fn insert_payment(
     saldo_anterior_centavos: i64,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    let entry = insert_ledger_payment(
+        tx,
+        p.contract_id,
+        p.amount_centavos,
+        &p.description,
+        p.paid_on,
+        now,
+    )
+    .await?;
+    insert_application(tx, p, entry, num_parcialidad, saldo_anterior_centavos, now).await
+}
+
+/// The ledger entry of a payment received (negative: the balance goes down). Returns
+/// its id.
+pub async fn insert_ledger_payment(
+    tx: &mut Scoped,
+    contract_id: i64,
+    amount_centavos: i64,
+    description: &str,
+    paid_on: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let t = tx.tenant().0;
     const LEDGER: &str =
         "INSERT INTO ledger_entries (tenant_id, contract_id, kind, amount_centavos,
         description, occurred_on, created_at) VALUES ($1, $2, 'pago', $3, $4, $5, $6) RETURNING id";
-    let entry: i64 = on!(tx, |c| sqlx::query_scalar(LEDGER)
+    Ok(on!(tx, |c| sqlx::query_scalar(LEDGER)
         .bind(t)
-        .bind(p.contract_id)
-        .bind(-p.amount_centavos)
-        .bind(&p.description)
-        .bind(p.paid_on)
+        .bind(contract_id)
+        .bind(-amount_centavos)
+        .bind(description)
+        .bind(paid_on)
         .bind(now)
         .fetch_one(c)
-        .await?);
+        .await?))
+}
+
+/// The part of a payment (ledger entry `ledger_entry_id`) applied to one invoice, with
+/// its NumParcialidad and the invoice's balance before it. `p.amount_centavos` is the
+/// part applied; `p.description` is not used.
+pub async fn insert_application(
+    tx: &mut Scoped,
+    p: &NewPayment,
+    entry: i64,
+    num_parcialidad: i32,
+    saldo_anterior_centavos: i64,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let t = tx.tenant().0;
     const SQL: &str = "INSERT INTO invoice_payments (tenant_id, contract_id, invoice_id,
         ledger_entry_id, amount_centavos, forma_pago, paid_at, num_operacion, num_parcialidad,
         saldo_anterior_centavos, idempotency_key, recorded_by, created_at)

@@ -18,6 +18,7 @@ mod bulk;
 pub mod cfdi;
 mod error;
 pub mod models;
+pub mod payments;
 pub mod repo;
 pub mod seed_load;
 

@@ -14,6 +14,7 @@
 //! `billing`. Money is `domain::Money` / integer centavos.
 
 pub mod cancelacion;
+pub mod cobro;
 pub mod complemento;
 pub mod fiscal;
 mod run;

@@ -1,0 +1,297 @@
+//! Payments received from providers (issue #5, first channel: SPEI abonos through STP),
+//! applied to a contract exactly once.
+//!
+//! One transaction per payment: the `payments_received` row (unique dedupe key — the
+//! provider's event or abono id — so a repeated, reordered or concurrent delivery of
+//! the same event changes nothing), one ledger `pago` entry, its parts applied to the
+//! contract's open bills oldest first (`payments::allocate`; each part an
+//! `invoice_payments` row with its NumParcialidad and the bill's balance before it, so
+//! the Complemento de Pago follows), the audit event and a fiscal-worker wake-up. What
+//! no bill takes stays in the ledger as credit for the next bill. A payment whose
+//! reference names no contract is kept, unmatched, for staff — never dropped.
+
+use chrono::{DateTime, Utc};
+use db::cfdi::NewPayment;
+use db::payments::NewReceived;
+use db::repo::{NewEvent, record_event};
+use db::{Db, TenantId};
+
+use crate::fiscal::{local_fecha, wake_fiscal_worker};
+use crate::{Error, Result};
+
+/// A payment a provider reported.
+#[derive(Debug, Clone)]
+pub struct Received<'a> {
+    /// 'spei', 'codi', 'oxxo', 'card', …
+    pub channel: &'a str,
+    /// Provider-scoped id, e.g. `stp:3091264`.
+    pub dedupe_key: String,
+    /// The contract the reference names; `None` with `unmatched_reason` otherwise.
+    pub contract_id: Option<i64>,
+    pub unmatched_reason: Option<String>,
+    pub amount_centavos: i64,
+    /// c_FormaPago for the complement (03 transferencia for SPEI/CoDi).
+    pub forma_pago: &'a str,
+    pub paid_at: DateTime<Utc>,
+    /// The CLABE or reference it was paid to.
+    pub reference: &'a str,
+    pub payer: &'a str,
+    /// SPEI clave de rastreo, OXXO authorization…
+    pub num_operacion: Option<String>,
+    /// The provider's message as received.
+    pub payload: &'a str,
+}
+
+/// What became of it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Outcome {
+    Applied {
+        received_id: i64,
+        /// (invoice id, centavos).
+        applied: Vec<(i64, i64)>,
+        credit_centavos: i64,
+    },
+    /// Seen before: nothing changed.
+    Duplicate,
+    /// Kept for staff.
+    Unmatched { received_id: i64 },
+}
+
+pub async fn apply(
+    db: &Db,
+    tenant: TenantId,
+    r: &Received<'_>,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    if r.amount_centavos <= 0 {
+        return Err(Error::Invalid {
+            field: "monto",
+            message: "el importe debe ser mayor que cero".into(),
+        });
+    }
+    let mut tx = db.write(tenant).await?;
+    if let Some(id) = r.contract_id {
+        db::payments::lock_contract(&mut tx, id).await?;
+    }
+    if db::payments::received_by_key(&mut tx, &r.dedupe_key)
+        .await?
+        .is_some()
+    {
+        return Ok(Outcome::Duplicate);
+    }
+    let account = match r.contract_id {
+        Some(id) => db::repo::account_by_id(&mut tx, id).await?,
+        None => None,
+    };
+    let Some(account) = account else {
+        let reason = r
+            .unmatched_reason
+            .clone()
+            .unwrap_or_else(|| "la referencia no corresponde a ningún contrato".into());
+        let Some(id) = db::payments::insert_received(
+            &mut tx,
+            &row(r, "sin_asignar", None, Some(&reason), None),
+            now,
+        )
+        .await?
+        else {
+            return Ok(Outcome::Duplicate);
+        };
+        audit(
+            &mut tx,
+            id,
+            None,
+            r,
+            serde_json::json!({"sin_asignar": reason}),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(Outcome::Unmatched { received_id: id });
+    };
+    let contract_id = account.contract_id;
+    // The bills' unpaid amounts before this payment, as the citizen sees them.
+    let bills = db::billing::invoices_of_contract(&mut tx, contract_id, 1_000).await?;
+    let statuses = crate::derive_statuses(account.balance_centavos, &bills, crate::today());
+    let open: Vec<payments::allocate::OpenBill> = bills
+        .iter()
+        .zip(&statuses)
+        .filter(|(b, _)| !b.cancelled)
+        .map(|(b, (_, unpaid))| payments::allocate::OpenBill {
+            invoice_id: b.id,
+            due_date: b.due_date,
+            owed_centavos: *unpaid,
+        })
+        .collect();
+    let allocation = payments::allocate::allocate(&open, r.amount_centavos);
+    let paid_on = local_fecha(r.paid_at).date_naive();
+    let description = format!(
+        "Pago {} ({})",
+        channel_label(r.channel),
+        r.num_operacion.as_deref().unwrap_or(r.reference)
+    );
+    let entry = db::cfdi::insert_ledger_payment(
+        &mut tx,
+        contract_id,
+        r.amount_centavos,
+        &description,
+        paid_on,
+        now,
+    )
+    .await?;
+    let Some(received_id) = db::payments::insert_received(
+        &mut tx,
+        &row(r, "aplicado", Some(contract_id), None, Some(entry)),
+        now,
+    )
+    .await?
+    else {
+        // A concurrent delivery of the same event won: roll ours back.
+        return Ok(Outcome::Duplicate);
+    };
+    for &(invoice_id, part) in &allocation.applied {
+        let unpaid = open
+            .iter()
+            .find(|b| b.invoice_id == invoice_id)
+            .map_or(part, |b| b.owed_centavos);
+        let previous = db::cfdi::payments_of_invoice(&mut tx, invoice_id).await?;
+        db::cfdi::insert_application(
+            &mut tx,
+            &NewPayment {
+                contract_id,
+                invoice_id,
+                amount_centavos: part,
+                forma_pago: r.forma_pago.to_string(),
+                paid_at: r.paid_at,
+                paid_on,
+                num_operacion: r.num_operacion.clone(),
+                idempotency_key: format!("{}#{invoice_id}", r.dedupe_key),
+                recorded_by: None,
+                description: String::new(),
+            },
+            entry,
+            previous.len() as i32 + 1,
+            unpaid,
+            now,
+        )
+        .await?;
+    }
+    audit(
+        &mut tx,
+        received_id,
+        Some(contract_id),
+        r,
+        serde_json::json!({"aplicado": allocation.applied, "saldo_a_favor": allocation.credit_centavos}),
+        now,
+    )
+    .await?;
+    if !allocation.applied.is_empty() {
+        wake_fiscal_worker(&mut tx, &format!("cobro:{received_id}"), now).await?;
+    }
+    tx.commit().await?;
+    Ok(Outcome::Applied {
+        received_id,
+        applied: allocation.applied,
+        credit_centavos: allocation.credit_centavos,
+    })
+}
+
+fn row<'a>(
+    r: &'a Received<'a>,
+    status: &'a str,
+    contract_id: Option<i64>,
+    reason: Option<&'a str>,
+    ledger_entry_id: Option<i64>,
+) -> NewReceived<'a> {
+    NewReceived {
+        channel: r.channel,
+        dedupe_key: &r.dedupe_key,
+        contract_id,
+        amount_centavos: r.amount_centavos,
+        received_at: r.paid_at,
+        reference: r.reference,
+        payer: r.payer,
+        status,
+        reason,
+        ledger_entry_id,
+        payload: r.payload,
+    }
+}
+
+fn channel_label(channel: &str) -> &'static str {
+    match channel {
+        "spei" => "SPEI",
+        "codi" => "CoDi",
+        "oxxo" => "en OXXO",
+        "card" => "con tarjeta",
+        _ => "recibido",
+    }
+}
+
+async fn audit(
+    tx: &mut db::Scoped,
+    received_id: i64,
+    contract_id: Option<i64>,
+    r: &Received<'_>,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut data = data;
+    if let Some(m) = data.as_object_mut() {
+        m.insert("canal".into(), r.channel.into());
+        m.insert("clave".into(), r.dedupe_key.clone().into());
+        m.insert("importe_centavos".into(), r.amount_centavos.into());
+        m.insert("contrato".into(), contract_id.into());
+    }
+    record_event(
+        tx,
+        NewEvent {
+            actor_kind: "system",
+            actor_id: None,
+            action: "payment.received",
+            subject_kind: Some("payment"),
+            subject_id: Some(received_id),
+            data,
+            ip: None,
+            now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An STP abono as a [`Received`] payment: the CLABE it was sent to names the contract
+/// (under the utility's STP prefix, check digit first).
+pub fn from_stp_abono<'a>(
+    a: &'a payments::stp::Abono,
+    stp_prefix: &str,
+    payload: &'a str,
+) -> Received<'a> {
+    let contract_id = payments::clabe::contract_of(stp_prefix, &a.cuenta_beneficiario);
+    let paid_at = a
+        .ts_liquidacion
+        .and_then(DateTime::<Utc>::from_timestamp_millis)
+        .unwrap_or_else(Utc::now);
+    Received {
+        channel: if a.folio_codi.is_some() {
+            "codi"
+        } else {
+            "spei"
+        },
+        dedupe_key: a.dedupe_key(),
+        contract_id,
+        unmatched_reason: contract_id.is_none().then(|| {
+            format!(
+                "la CLABE {} no es una CLABE referenciada de este organismo",
+                a.cuenta_beneficiario
+            )
+        }),
+        amount_centavos: a.centavos,
+        forma_pago: "03",
+        paid_at,
+        reference: &a.cuenta_beneficiario,
+        payer: &a.nombre_ordenante,
+        num_operacion: Some(a.clave_rastreo.clone()),
+        payload,
+    }
+}
