@@ -58,6 +58,9 @@ pub struct Dashboard {
     pub owes: bool,
     pub linked: Vec<LinkedView>,
     pub fetched_at: String,
+    /// The contract's CLABE for SPEI transfers, when the utility receives them.
+    #[serde(default)]
+    pub spei_clabe: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

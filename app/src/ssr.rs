@@ -511,6 +511,7 @@ async fn load_dashboard(
         owes: balance > Money::ZERO,
         linked: vec![],
         fetched_at: auth::format_local(Utc::now()),
+        spei_clabe: invoicing::cobro::spei_clabe(tx, contract_id).await?,
     };
     views.reverse();
     Ok((Some(d), Some((a, views))))

@@ -245,6 +245,14 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
                 <span>{if d.owes { "por pagar" } else { "sin adeudo" }}</span>
             </p>
             <p><a class="button" href="/cuenta/recibos">"Ver mis recibos"</a></p>
+            {d.spei_clabe.clone().map(|clabe| view! {
+                <section class="spei" aria-labelledby="h-spei">
+                    <h3 id="h-spei">"Paga por transferencia (SPEI)"</h3>
+                    <p>"Desde la app de tu banco, a esta CLABE, que es sólo de tu contrato:"</p>
+                    <p class="clabe"><code>{clabe}</code></p>
+                    <p class="small">"Banco: STP. Tu pago se aplica solo, en minutos, a tus recibos más antiguos."</p>
+                </section>
+            })}
         </section>
         <section class="card" aria-labelledby="h-medidor">
             <h2 id="h-medidor">"Medidor"</h2>

@@ -218,6 +218,17 @@ fn row<'a>(
     }
 }
 
+/// The contract's CLABE referenciada for SPEI transfers, when the utility has an STP
+/// prefix configured.
+pub async fn spei_clabe(tx: &mut db::Scoped, contract_id: i64) -> Result<Option<String>> {
+    let Some(prefix) = db::payments::stp_prefix(tx).await? else {
+        return Ok(None);
+    };
+    Ok(payments::clabe::for_contract(&prefix, contract_id)
+        .ok()
+        .map(|c| c.as_str().to_string()))
+}
+
 fn channel_label(channel: &str) -> &'static str {
     match channel {
         "spei" => "SPEI",
