@@ -77,6 +77,9 @@ pub struct StaffProfile {
     pub role: String,
     /// Facturación or administración: tariffs, billing runs, adjustments.
     pub can_bill: bool,
+    /// Caja, facturación or administración: payments.
+    #[serde(default)]
+    pub can_take_payments: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -608,4 +611,30 @@ pub async fn record_payment(
     clave: String,
 ) -> Result<PaymentDone, AppError> {
     crate::ssr::cfdi::record_payment(invoice_id, importe, forma, operacion, clave).await
+}
+
+// ---------------------------------------------------------------------------------------
+// Payments (staff)
+
+/// A payment a provider reported that names no contract.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmatchedRow {
+    pub id: i64,
+    pub channel: String,
+    pub amount: String,
+    pub received_at: String,
+    pub reference: String,
+    pub payer: String,
+    pub reason: String,
+}
+
+#[server(endpoint = "staff/unmatched")]
+pub async fn list_unmatched() -> Result<Vec<UnmatchedRow>, AppError> {
+    crate::ssr::cobro::unmatched().await
+}
+
+/// Assign an unmatched payment to a contract (by its number), with a note for the audit.
+#[server(endpoint = "staff/assign_payment")]
+pub async fn assign_payment(id: i64, contrato: String, nota: String) -> Result<(), AppError> {
+    crate::ssr::cobro::assign(id, contrato, nota).await
 }

@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("personal/facturacion/corridas/:id") view=BillingRunPage ssr=SsrMode::Async/>
                     <Route path=path!("personal/cfdi") view=StaffCfdiList ssr=SsrMode::Async/>
                     <Route path=path!("personal/cfdi/:id") view=StaffCfdi ssr=SsrMode::Async/>
+                    <Route path=path!("personal/pagos") view=StaffUnmatched ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <InstallBanner/>

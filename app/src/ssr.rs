@@ -544,6 +544,7 @@ pub async fn staff_me() -> Result<StaffProfile, AppError> {
     let s = staff(StaffRole::ALL).await?;
     Ok(StaffProfile {
         can_bill: can_bill(s.role),
+        can_take_payments: cfdi::can_take_payment(s.role),
         name: s.name,
         email: s.email,
         role: s.role.label_es().to_string(),
@@ -692,6 +693,7 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
 
 pub mod bills;
 pub mod cfdi;
+pub mod cobro;
 use bills::bill_row;
 pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};
 pub use cfdi::staff_cfdi_xml;

@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { PHONE, checkA11y, open, requireEnv, signInCitizen } from './helpers';
+import { PHONE, checkA11y, expectFieldError, open, requireEnv, signInCitizen, staffSignIn } from './helpers';
 
 // Payments (issue #5), first channel: SPEI through STP. The citizen sees the CLABE that
 // is only their contract's; when STP notifies a transfer to it (its webhook, exactly as
@@ -56,4 +56,47 @@ test('SPEI: the citizen sees their CLABE, and a transfer to it lowers the balanc
       message: 'the balance should drop by $10.50, once',
     })
     .toBe(before - 1050);
+});
+
+test.describe('staff (desktop)', () => {
+  test.use({ viewport: { width: 1280, height: 900 }, hasTouch: false });
+
+  test('a transfer to a CLABE that is not ours waits for staff, who assign it', async ({ page }) => {
+    const id = Date.now() + 1;
+    const res = await page.request.post('/webhooks/stp/abono', {
+      data: {
+        id,
+        fechaOperacion: 20261124,
+        institucionOrdenante: 40012,
+        claveRastreo: `E2EX${id}`,
+        monto: 321.0,
+        nombreOrdenante: 'MARIA LOPEZ',
+        cuentaOrdenante: '012180015555555557',
+        cuentaBeneficiario: '646180111805034237',
+        conceptoPago: 'AGUA',
+        tsLiquidacion: Date.now(),
+      },
+    });
+    expect(res.status()).toBe(200);
+
+    await staffSignIn(page, 'cajero@cea-qro.example');
+    await page.getByRole('navigation', { name: 'Personal' }).getByRole('link', { name: 'Pagos sin asignar' }).click();
+    await page.waitForURL((u) => u.pathname === '/personal/pagos');
+    const card = page.getByRole('region', { name: /SPEI · \$321\.00/ });
+    await expect(card).toContainText('MARIA LOPEZ');
+    await expect(card).toContainText('646180111805034237');
+    await checkA11y(page, 'unmatched payments');
+
+    const contrato = card.getByLabel('Número de contrato');
+    const nota = card.getByLabel('Cómo lo identificó');
+    await contrato.fill('999999999');
+    await nota.fill('Llamó la usuaria con su comprobante');
+    await card.getByRole('button', { name: 'Asignar' }).click();
+    await expectFieldError(page, contrato, /no existe un contrato/);
+
+    await contrato.fill(requireEnv('SUPRA_E2E_CONTRACT'));
+    await card.getByRole('button', { name: 'Asignar' }).click();
+    await expect(page.getByRole('status').filter({ hasText: 'Pago asignado' })).toBeVisible();
+    await expect(page.getByRole('region', { name: /SPEI · \$321\.00/ })).toHaveCount(0);
+  });
 });

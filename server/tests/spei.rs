@@ -138,6 +138,58 @@ async fn spei(backend: Backend, name: &str) {
             .is_some_and(|r| r.contains("646180111805034237"))
     );
 
+    // Staff (caja) assign it to a contract; it is then applied like any payment, once.
+    let cashier = app.new_client();
+    app.staff_sign_in(&cashier, "cajero@cea-qro.example").await;
+    let target = contracts[1];
+    let target_number = demo_contracts()[1].clone();
+    let before_assign = balance(target).await;
+    let id = unmatched[0].id.to_string();
+    let assign = |contrato: String, nota: &'static str| {
+        let cashier = cashier.clone();
+        let id = id.clone();
+        async move {
+            cashier
+                .post_fn(
+                    "staff/assign_payment",
+                    &[
+                        ("id", id.as_str()),
+                        ("contrato", contrato.as_str()),
+                        ("nota", nota),
+                    ],
+                )
+                .await
+        }
+    };
+    let r = assign("999999999".into(), "llamó con su comprobante").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("No existe un contrato")
+    );
+    let r = assign(target_number.clone(), "").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = assign(target_number.clone(), "llamó con su comprobante").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    assert_eq!(balance(target).await, before_assign - 9_900);
+    let r = assign(target_number.clone(), "otra vez el mismo").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.expect("body").contains("ya fue asignado"));
+    assert_eq!(
+        balance(target).await,
+        before_assign - 9_900,
+        "assigned once"
+    );
+    let events = app.recent_events(10).await;
+    assert!(events.iter().any(|e| e.action == "payment.assigned"));
+
     // A storm: 300 deliveries of 200 abonos (duplicates), shuffled, 8 at a time.
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let mut expected: HashMap<i64, i64> = HashMap::new();

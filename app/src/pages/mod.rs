@@ -5,12 +5,14 @@ mod billing;
 mod bills;
 mod cfdi;
 mod citizen;
+mod cobro;
 mod staff;
 
 pub use billing::*;
 pub use bills::{CitizenBill, CitizenBills};
 pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
+pub use cobro::StaffUnmatched;
 pub use staff::*;
 
 use leptos::prelude::*;

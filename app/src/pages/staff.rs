@@ -55,6 +55,9 @@ pub(crate) fn StaffBar() -> impl IntoView {
                                 <StaffLink href="/personal/facturacion" label="Facturación"/>
                                 <StaffLink href="/personal/cfdi" label="CFDI"/>
                             })}
+                            {m.can_take_payments.then(|| view! {
+                                <StaffLink href="/personal/pagos" label="Pagos sin asignar"/>
+                            })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>
                         </nav>

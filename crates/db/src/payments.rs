@@ -143,3 +143,37 @@ pub async fn lock_contract(tx: &mut Scoped, contract_id: i64) -> Result<()> {
     }
     Ok(())
 }
+
+pub async fn received_by_id(tx: &mut Scoped, id: i64) -> Result<Option<ReceivedRow>> {
+    let t = tx.tenant().0;
+    let sql = format!("SELECT {COLUMNS} FROM payments_received WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// An unmatched payment assigned by staff. False when it was no longer unmatched.
+pub async fn mark_assigned(
+    tx: &mut Scoped,
+    id: i64,
+    contract_id: i64,
+    ledger_entry_id: i64,
+    note: &str,
+) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE payments_received SET status = 'aplicado', contract_id = $3,
+        ledger_entry_id = $4, reason = $5
+        WHERE tenant_id = $1 AND id = $2 AND status = 'sin_asignar'";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(contract_id)
+        .bind(ledger_entry_id)
+        .bind(note)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}

@@ -110,35 +110,7 @@ pub async fn apply(
         return Ok(Outcome::Unmatched { received_id: id });
     };
     let contract_id = account.contract_id;
-    // The bills' unpaid amounts before this payment, as the citizen sees them.
-    let bills = db::billing::invoices_of_contract(&mut tx, contract_id, 1_000).await?;
-    let statuses = crate::derive_statuses(account.balance_centavos, &bills, crate::today());
-    let open: Vec<payments::allocate::OpenBill> = bills
-        .iter()
-        .zip(&statuses)
-        .filter(|(b, _)| !b.cancelled)
-        .map(|(b, (_, unpaid))| payments::allocate::OpenBill {
-            invoice_id: b.id,
-            due_date: b.due_date,
-            owed_centavos: *unpaid,
-        })
-        .collect();
-    let allocation = payments::allocate::allocate(&open, r.amount_centavos);
-    let paid_on = local_fecha(r.paid_at).date_naive();
-    let description = format!(
-        "Pago {} ({})",
-        channel_label(r.channel),
-        r.num_operacion.as_deref().unwrap_or(r.reference)
-    );
-    let entry = db::cfdi::insert_ledger_payment(
-        &mut tx,
-        contract_id,
-        r.amount_centavos,
-        &description,
-        paid_on,
-        now,
-    )
-    .await?;
+    let (entry, allocation) = post(&mut tx, &account, &posting(r), now).await?;
     let Some(received_id) = db::payments::insert_received(
         &mut tx,
         &row(r, "aplicado", Some(contract_id), None, Some(entry)),
@@ -149,33 +121,6 @@ pub async fn apply(
         // A concurrent delivery of the same event won: roll ours back.
         return Ok(Outcome::Duplicate);
     };
-    for &(invoice_id, part) in &allocation.applied {
-        let unpaid = open
-            .iter()
-            .find(|b| b.invoice_id == invoice_id)
-            .map_or(part, |b| b.owed_centavos);
-        let previous = db::cfdi::payments_of_invoice(&mut tx, invoice_id).await?;
-        db::cfdi::insert_application(
-            &mut tx,
-            &NewPayment {
-                contract_id,
-                invoice_id,
-                amount_centavos: part,
-                forma_pago: r.forma_pago.to_string(),
-                paid_at: r.paid_at,
-                paid_on,
-                num_operacion: r.num_operacion.clone(),
-                idempotency_key: format!("{}#{invoice_id}", r.dedupe_key),
-                recorded_by: None,
-                description: String::new(),
-            },
-            entry,
-            previous.len() as i32 + 1,
-            unpaid,
-            now,
-        )
-        .await?;
-    }
     audit(
         &mut tx,
         received_id,
@@ -194,6 +139,184 @@ pub async fn apply(
         applied: allocation.applied,
         credit_centavos: allocation.credit_centavos,
     })
+}
+
+/// What posting a payment to a contract needs.
+struct Posting<'a> {
+    channel: &'a str,
+    amount_centavos: i64,
+    forma_pago: &'a str,
+    paid_at: DateTime<Utc>,
+    reference: &'a str,
+    num_operacion: Option<String>,
+    /// Prefix of the applications' idempotency keys.
+    key: &'a str,
+}
+
+fn posting<'a>(r: &'a Received<'a>) -> Posting<'a> {
+    Posting {
+        channel: r.channel,
+        amount_centavos: r.amount_centavos,
+        forma_pago: r.forma_pago,
+        paid_at: r.paid_at,
+        reference: r.reference,
+        num_operacion: r.num_operacion.clone(),
+        key: &r.dedupe_key,
+    }
+}
+
+/// One ledger entry for the payment, split over the contract's open bills oldest first
+/// (each part an `invoice_payments` row with its NumParcialidad and the bill's unpaid
+/// amount before it). Returns the ledger entry and the allocation.
+async fn post(
+    tx: &mut db::Scoped,
+    account: &db::models::AccountRow,
+    p: &Posting<'_>,
+    now: DateTime<Utc>,
+) -> Result<(i64, payments::allocate::Allocation)> {
+    let contract_id = account.contract_id;
+    // The bills' unpaid amounts before this payment, as the citizen sees them.
+    let bills = db::billing::invoices_of_contract(tx, contract_id, 1_000).await?;
+    let statuses = crate::derive_statuses(account.balance_centavos, &bills, crate::today());
+    let open: Vec<payments::allocate::OpenBill> = bills
+        .iter()
+        .zip(&statuses)
+        .filter(|(b, _)| !b.cancelled)
+        .map(|(b, (_, unpaid))| payments::allocate::OpenBill {
+            invoice_id: b.id,
+            due_date: b.due_date,
+            owed_centavos: *unpaid,
+        })
+        .collect();
+    let allocation = payments::allocate::allocate(&open, p.amount_centavos);
+    let paid_on = local_fecha(p.paid_at).date_naive();
+    let description = format!(
+        "Pago {} ({})",
+        channel_label(p.channel),
+        p.num_operacion.as_deref().unwrap_or(p.reference)
+    );
+    let entry = db::cfdi::insert_ledger_payment(
+        tx,
+        contract_id,
+        p.amount_centavos,
+        &description,
+        paid_on,
+        now,
+    )
+    .await?;
+    for &(invoice_id, part) in &allocation.applied {
+        let unpaid = open
+            .iter()
+            .find(|b| b.invoice_id == invoice_id)
+            .map_or(part, |b| b.owed_centavos);
+        let previous = db::cfdi::payments_of_invoice(tx, invoice_id).await?;
+        db::cfdi::insert_application(
+            tx,
+            &NewPayment {
+                contract_id,
+                invoice_id,
+                amount_centavos: part,
+                forma_pago: p.forma_pago.to_string(),
+                paid_at: p.paid_at,
+                paid_on,
+                num_operacion: p.num_operacion.clone(),
+                idempotency_key: format!("{}#{invoice_id}", p.key),
+                recorded_by: None,
+                description: String::new(),
+            },
+            entry,
+            previous.len() as i32 + 1,
+            unpaid,
+            now,
+        )
+        .await?;
+    }
+    Ok((entry, allocation))
+}
+
+/// Staff assign an unmatched payment to a contract (audited with their note): it is
+/// then posted like any other payment. Refused when it is no longer unmatched.
+pub async fn assign(
+    db: &Db,
+    tenant: TenantId,
+    received_id: i64,
+    contract_number: &str,
+    note: &str,
+    actor: crate::Actor,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    let invalid = |field: &'static str, message: &str| Error::Invalid {
+        field,
+        message: message.into(),
+    };
+    let note = note.trim();
+    if note.chars().count() < 5 {
+        return Err(invalid(
+            "nota",
+            "escriba cómo identificó al contrato (al menos 5 caracteres); queda en la bitácora",
+        ));
+    }
+    let number = contract_number.trim();
+    let mut tx = db.write(tenant).await?;
+    let Some(contact) = db::repo::contract_contact(&mut tx, number).await? else {
+        return Err(invalid("contrato", "no existe un contrato con ese número"));
+    };
+    db::payments::lock_contract(&mut tx, contact.contract_id).await?;
+    let Some(received) = db::payments::received_by_id(&mut tx, received_id).await? else {
+        return Err(Error::NotFound);
+    };
+    if received.status != "sin_asignar" {
+        return Err(invalid("contrato", "este pago ya fue asignado"));
+    }
+    let Some(account) = db::repo::account_by_id(&mut tx, contact.contract_id).await? else {
+        return Err(Error::NotFound);
+    };
+    let p = Posting {
+        channel: &received.channel,
+        amount_centavos: received.amount_centavos,
+        forma_pago: forma_of_channel(&received.channel),
+        paid_at: received.received_at,
+        reference: &received.reference,
+        num_operacion: None,
+        key: &received.dedupe_key,
+    };
+    let (entry, allocation) = post(&mut tx, &account, &p, now).await?;
+    if !db::payments::mark_assigned(&mut tx, received_id, account.contract_id, entry, note).await? {
+        return Err(invalid("contrato", "este pago ya fue asignado"));
+    }
+    record_event(
+        &mut tx,
+        NewEvent {
+            actor_kind: actor.kind(),
+            actor_id: actor.id(),
+            action: "payment.assigned",
+            subject_kind: Some("payment"),
+            subject_id: Some(received_id),
+            data: serde_json::json!({"contrato": number, "nota": note,
+                "aplicado": allocation.applied, "saldo_a_favor": allocation.credit_centavos}),
+            ip: None,
+            now,
+        },
+    )
+    .await?;
+    if !allocation.applied.is_empty() {
+        wake_fiscal_worker(&mut tx, &format!("cobro:{received_id}"), now).await?;
+    }
+    tx.commit().await?;
+    Ok(Outcome::Applied {
+        received_id,
+        applied: allocation.applied,
+        credit_centavos: allocation.credit_centavos,
+    })
+}
+
+/// c_FormaPago of a channel (for the Complemento de Pago).
+fn forma_of_channel(channel: &str) -> &'static str {
+    match channel {
+        "oxxo" => "01",
+        "card" => "04",
+        _ => "03",
+    }
 }
 
 fn row<'a>(

@@ -1,0 +1,63 @@
+//! Payments for staff: the queue of payments that name no contract, and assigning one.
+//! Thin: authenticate, authorise, call `invoicing::cobro`, map errors.
+
+use super::*;
+
+/// Roles that handle payments (admin always may).
+const PAYMENTS: &[StaffRole] = &[StaffRole::Cajero, StaffRole::Facturacion];
+
+fn channel_label(c: &str) -> &'static str {
+    match c {
+        "spei" => "SPEI",
+        "codi" => "CoDi",
+        "oxxo" => "OXXO",
+        "card" => "Tarjeta",
+        _ => "Otro",
+    }
+}
+
+pub async fn unmatched() -> Result<Vec<UnmatchedRow>, AppError> {
+    let s = staff(PAYMENTS).await?;
+    let mut tx = s.r.st.db.read(s.r.tenant).await?;
+    Ok(
+        db::payments::received_with_status(&mut tx, "sin_asignar", 200)
+            .await?
+            .into_iter()
+            .map(|p| UnmatchedRow {
+                id: p.id,
+                channel: channel_label(&p.channel).into(),
+                amount: Money::from_centavos(p.amount_centavos).format_mxn(),
+                received_at: auth::format_local(p.received_at),
+                reference: p.reference,
+                payer: p.payer,
+                reason: p.reason.unwrap_or_default(),
+            })
+            .collect(),
+    )
+}
+
+pub async fn assign(id: i64, contrato: String, nota: String) -> Result<(), AppError> {
+    let s = staff(PAYMENTS).await?;
+    match invoicing::cobro::assign(
+        &s.r.st.db,
+        s.r.tenant,
+        id,
+        &contrato,
+        &nota,
+        invoicing::Actor::Staff(s.id),
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(()),
+        Err(invoicing::Error::Invalid { field, message }) => {
+            let mut c = message.chars();
+            let message = c
+                .next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>() + ".")
+                .unwrap_or(message);
+            fail(AppError::invalid(field, message))
+        }
+        Err(e) => fail(e.into()),
+    }
+}
