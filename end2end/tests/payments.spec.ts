@@ -63,13 +63,16 @@ test.describe('staff (desktop)', () => {
 
   test('a transfer to a CLABE that is not ours waits for staff, who assign it', async ({ page }) => {
     const id = Date.now() + 1;
+    // An amount of its own, so a re-run against the same server finds this one.
+    const pesos = 300 + (id % 97);
+    const card = () => page.getByRole('region', { name: new RegExp(`SPEI · \\$${pesos}\\.25 `) });
     const res = await page.request.post('/webhooks/stp/abono', {
       data: {
         id,
         fechaOperacion: 20261124,
         institucionOrdenante: 40012,
         claveRastreo: `E2EX${id}`,
-        monto: 321.0,
+        monto: pesos + 0.25,
         nombreOrdenante: 'MARIA LOPEZ',
         cuentaOrdenante: '012180015555555557',
         cuentaBeneficiario: '646180111805034237',
@@ -82,21 +85,21 @@ test.describe('staff (desktop)', () => {
     await staffSignIn(page, 'cajero@cea-qro.example');
     await page.getByRole('navigation', { name: 'Personal' }).getByRole('link', { name: 'Pagos sin asignar' }).click();
     await page.waitForURL((u) => u.pathname === '/personal/pagos');
-    const card = page.getByRole('region', { name: /SPEI · \$321\.00/ });
-    await expect(card).toContainText('MARIA LOPEZ');
-    await expect(card).toContainText('646180111805034237');
+    await expect(card()).toContainText('MARIA LOPEZ');
+    await expect(card()).toContainText('646180111805034237');
     await checkA11y(page, 'unmatched payments');
 
-    const contrato = card.getByLabel('Número de contrato');
-    const nota = card.getByLabel('Cómo lo identificó');
+    // By id, so the helper can find the field's own wrapper.
+    const contrato = page.locator(`#${await card().getByLabel('Número de contrato').getAttribute('id')}`);
+    const nota = card().getByLabel('Cómo lo identificó');
     await contrato.fill('999999999');
     await nota.fill('Llamó la usuaria con su comprobante');
-    await card.getByRole('button', { name: 'Asignar' }).click();
-    await expectFieldError(page, contrato, /no existe un contrato/);
+    await card().getByRole('button', { name: 'Asignar' }).click();
+    await expectFieldError(page, contrato, /^No existe un contrato con ese número/);
 
     await contrato.fill(requireEnv('SUPRA_E2E_CONTRACT'));
-    await card.getByRole('button', { name: 'Asignar' }).click();
+    await card().getByRole('button', { name: 'Asignar' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Pago asignado' })).toBeVisible();
-    await expect(page.getByRole('region', { name: /SPEI · \$321\.00/ })).toHaveCount(0);
+    await expect(card()).toHaveCount(0);
   });
 });
