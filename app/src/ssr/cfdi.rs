@@ -263,8 +263,9 @@ pub async fn cancel(
     }
 }
 
-/// Engine messages start in lower case; next to a field they read as a sentence.
-fn spanish_sentence(e: AppError) -> AppError {
+/// Engine messages start in lower case; next to a field they read as a sentence. Engine
+/// field names of the cancellation request map to the form's fields.
+pub(crate) fn spanish_sentence(e: AppError) -> AppError {
     match e {
         AppError::Invalid { field, message } => {
             let mut c = message.chars();

@@ -50,14 +50,6 @@ pub async fn assign(id: i64, contrato: String, nota: String) -> Result<(), AppEr
     .await
     {
         Ok(_) => Ok(()),
-        Err(invoicing::Error::Invalid { field, message }) => {
-            let mut c = message.chars();
-            let message = c
-                .next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>() + ".")
-                .unwrap_or(message);
-            fail(AppError::invalid(field, message))
-        }
-        Err(e) => fail(e.into()),
+        Err(e) => fail(super::cfdi::spanish_sentence(e.into())),
     }
 }
