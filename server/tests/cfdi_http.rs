@@ -244,6 +244,17 @@ async fn cfdi_downloads(backend: Backend, name: &str) {
             .expect("stamped")
     };
     let doc_id = theirs_doc.id.to_string();
+    // The staff XML download by document (facturación; not caja).
+    let r = staff.get(&format!("/personal/cfdi/{doc_id}/xml")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.text()
+            .await
+            .expect("body")
+            .contains("TimbreFiscalDigital")
+    );
+    let r = cashier.get(&format!("/personal/cfdi/{doc_id}/xml")).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let cancel = |client: &common::Client, nota: &'static str| {
         let doc_id = doc_id.clone();
         let client = client.clone();

@@ -173,27 +173,12 @@ pub async fn detail(id: i64) -> Result<CfdiDetail, AppError> {
         Ok(c) => c,
         Err(e) => return fail(e.into()),
     };
-    let summary = db::cfdi::DocumentSummary {
-        id: d.id,
-        tipo: d.tipo,
-        invoice_id: d.invoice_id,
-        period: d.period,
-        serie: d.serie,
-        folio: d.folio,
-        fecha: d.fecha,
-        receptor_rfc: d.receptor_rfc,
-        total_centavos: d.total_centavos,
-        status: d.status,
-        uuid: d.uuid,
-        pac_code: d.pac_code,
-        pac_message: d.pac_message,
-        attempts: d.attempts,
-    };
-    let r = row(summary);
+    let invoice_id = d.invoice_id;
+    let r = row(d.into());
     Ok(CfdiDetail {
         can_retry: r.status == "rechazado",
         can_cancel: r.status == "timbrado",
-        invoice_id: d.invoice_id,
+        invoice_id,
         motivos: invoicing::cancelacion::motivos()
             .into_iter()
             .map(|(code, label)| (code.to_string(), format!("{code} · {label}")))
@@ -370,23 +355,10 @@ pub async fn staff_cfdi_xml(
         Ok(s) => s,
         Err(e) => return handler_error(e, &h, "/personal/entrar"),
     };
-    let doc = {
-        let mut tx = match st.db.read(s.r.tenant).await {
-            Ok(tx) => tx,
-            Err(e) => return handler_error(e.into(), &h, "/personal/entrar"),
-        };
-        match db::cfdi::document(&mut tx, id).await {
-            Ok(Some(d)) => d,
-            Ok(None) => return handler_error(AppError::NotFound, &h, "/personal/entrar"),
-            Err(e) => return handler_error(e.into(), &h, "/personal/entrar"),
-        }
-    };
-    let (name, xml) = match (doc.uuid, doc.stamped_xml) {
-        (Some(uuid), Some(xml)) => (format!("{uuid}.xml"), xml),
-        _ => (
-            format!("{}-{}-sellado.xml", doc.serie, doc.folio),
-            doc.sealed_xml,
-        ),
+    let (name, xml) = match invoicing::fiscal::document_xml(&st.db, s.r.tenant, id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return handler_error(AppError::NotFound, &h, "/personal/entrar"),
+        Err(e) => return handler_error(e.into(), &h, "/personal/entrar"),
     };
     if let Err(e) = audit(
         &s,

@@ -287,6 +287,27 @@ pub struct DocumentSummary {
     pub attempts: i32,
 }
 
+impl From<DocumentRow> for DocumentSummary {
+    fn from(d: DocumentRow) -> Self {
+        DocumentSummary {
+            id: d.id,
+            tipo: d.tipo,
+            invoice_id: d.invoice_id,
+            period: d.period,
+            serie: d.serie,
+            folio: d.folio,
+            fecha: d.fecha,
+            receptor_rfc: d.receptor_rfc,
+            total_centavos: d.total_centavos,
+            status: d.status,
+            uuid: d.uuid,
+            pac_code: d.pac_code,
+            pac_message: d.pac_message,
+            attempts: d.attempts,
+        }
+    }
+}
+
 /// What the staff list filters on; empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentFilter {

@@ -573,17 +573,32 @@ pub async fn invoice_xml(
     stamped_only: bool,
 ) -> Result<Option<(String, String)>> {
     let mut tx = db.read(tenant).await?;
-    let Some(d) = db::cfdi::document_of_invoice(&mut tx, invoice_id).await? else {
-        return Ok(None);
-    };
-    // A cancelled CFDI is no longer the bill's invoice for the citizen.
+    let d = db::cfdi::document_of_invoice(&mut tx, invoice_id).await?;
+    Ok(d.and_then(|d| download(d, stamped_only)))
+}
+
+/// Any CFDI's XML by document id, for staff: stamped, or sealed while it waits.
+pub async fn document_xml(
+    db: &Db,
+    tenant: TenantId,
+    document_id: i64,
+) -> Result<Option<(String, String)>> {
+    let mut tx = db.read(tenant).await?;
+    let d = db::cfdi::document(&mut tx, document_id).await?;
+    Ok(d.and_then(|d| download(d, false)))
+}
+
+/// `(file name, xml)` of a document: `<UUID>.xml` when stamped, otherwise
+/// `<Serie>-<Folio>-sellado.xml` — except with `stamped_only`, which also refuses a
+/// cancelled CFDI (no longer the bill's invoice for the citizen).
+fn download(d: db::cfdi::DocumentRow, stamped_only: bool) -> Option<(String, String)> {
     let valid = matches!(d.status.as_str(), "timbrado" | "cancelacion_en_proceso");
-    Ok(match (d.uuid, d.stamped_xml) {
+    match (d.uuid, d.stamped_xml) {
         (Some(_), Some(_)) if stamped_only && !valid => None,
         (Some(uuid), Some(xml)) => Some((format!("{uuid}.xml"), xml)),
         _ if stamped_only => None,
         _ => Some((format!("{}-{}-sellado.xml", d.serie, d.folio), d.sealed_xml)),
-    })
+    }
 }
 
 /// Why a document's Fecha (issuer's local time) can no longer be stamped, if it can't.
