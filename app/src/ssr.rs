@@ -34,6 +34,8 @@ pub struct AppState {
     pub billing: invoicing::Settings,
     /// The PAC client and each tenant's CSD.
     pub fiscal: Arc<invoicing::fiscal::Runtime>,
+    /// The payment providers (Conekta) and reference settings.
+    pub payments: Arc<invoicing::orders::Providers>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {

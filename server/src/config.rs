@@ -39,6 +39,26 @@ pub struct Config {
     pub log_format: Option<String>,
     pub billing: BillingConfig,
     pub cfdi: CfdiConfig,
+    pub payments: PaymentsConfig,
+}
+
+/// `[payments]`: how references are issued (provider keys come from the
+/// environment: `CONEKTA_PRIVATE_KEY`, `CONEKTA_URL`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentsConfig {
+    /// Days an OXXO reference stays valid.
+    pub oxxo_days: i64,
+    /// Webhook events older than this many hours are refused.
+    pub max_event_age_hours: i64,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig {
+            oxxo_days: 30,
+            max_event_age_hours: 72,
+        }
+    }
 }
 
 /// `[cfdi]`: where the utility's CSD lives.
@@ -97,6 +117,7 @@ impl Default for Config {
             log_format: None,
             billing: BillingConfig::default(),
             cfdi: CfdiConfig::default(),
+            payments: PaymentsConfig::default(),
         }
     }
 }

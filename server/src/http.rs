@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(crate::webhooks::stp_abono),
         )
         .route(
+            "/webhooks/conekta",
+            axum::routing::post(crate::webhooks::conekta),
+        )
+        .route(
             "/personal/facturacion/corridas/{id}/eventos",
             get(app::ssr::run_events),
         )

@@ -7,6 +7,7 @@ mod demo;
 pub mod fiscal;
 mod http;
 pub mod outbox;
+pub mod payments_rt;
 pub mod sim;
 pub mod webhooks;
 
@@ -24,6 +25,9 @@ pub use http::router;
 pub struct Server {
     pub state: AppState,
     pub config: Config,
+    /// The Conekta simulator started for development (no `CONEKTA_PRIVATE_KEY`):
+    /// `serve` points its webhooks at this server.
+    pub dev_conekta: Option<payments_rt::DevConekta>,
 }
 
 /// Connect, migrate, seed the demo utility on first start (development), and build
@@ -58,6 +62,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         })?;
     let leptos_options = leptos_options(&config)?;
     let fiscal = Arc::new(fiscal::runtime(&config, &db, &tenants).await);
+    let (providers, dev_conekta) = payments_rt::runtime(&config).await;
     let state = AppState {
         leptos_options,
         auth: auth::Auth {
@@ -74,8 +79,16 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         dev_mode: config.mode == Mode::Development,
         billing: config.billing_settings(),
         fiscal,
+        payments: Arc::new(providers),
     };
-    Ok((Server { state, config }, demo))
+    Ok((
+        Server {
+            state,
+            config,
+            dev_conekta,
+        },
+        demo,
+    ))
 }
 
 /// The demo utility's STP prefix (646 STP, plaza 180, made-up company digits 1234).
@@ -241,12 +254,29 @@ pub async fn serve(
         .iter()
         .map(|t| TenantId(t.id))
         .collect();
+    if let Some(dev) = &server.dev_conekta {
+        // Development: the local Conekta simulator delivers to this server (default
+        // tenant), signing with a key stored now.
+        let url = format!("http://{}/webhooks/conekta", listener.local_addr()?);
+        match payments_rt::setup_webhooks(
+            &server.state.db,
+            server.state.default_tenant,
+            &dev.client,
+            &url,
+        )
+        .await
+        {
+            Ok(_) => tracing::info!(%url, "Conekta simulator webhooks point here"),
+            Err(e) => tracing::error!(error = %e, "Conekta simulator webhooks"),
+        }
+    }
     let dispatcher = tokio::spawn(outbox::run(
         server.state.db.clone(),
         tenants,
         server.config.mode,
         server.config.billing_settings(),
         server.state.fiscal.clone(),
+        server.state.payments.clone(),
         rx,
     ));
     let db = server.state.db.clone();

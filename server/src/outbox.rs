@@ -13,19 +13,32 @@ use db::{Db, TenantId, repo};
 
 use crate::config::Mode;
 
+/// Rows taken per tick.
+const BATCH: i64 = 100;
+
 pub async fn run(
     db: Db,
     tenants: Vec<TenantId>,
     mode: Mode,
     billing: invoicing::Settings,
     fiscal: std::sync::Arc<invoicing::fiscal::Runtime>,
+    payments: std::sync::Arc<invoicing::orders::Providers>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
+        let mut busy = false;
         for t in &tenants {
-            if let Err(e) = tick(&db, *t, mode, &billing, &fiscal).await {
-                tracing::warn!(error = %e, tenant = %t, "outbox tick failed");
+            match tick(&db, *t, mode, &billing, &fiscal, &payments).await {
+                Ok(n) => busy |= n >= BATCH as usize,
+                Err(e) => tracing::warn!(error = %e, tenant = %t, "outbox tick failed"),
             }
+        }
+        if busy {
+            // A full batch: more is probably due; go on without waiting.
+            if *stop.borrow() {
+                return;
+            }
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_millis(500)) => {}
@@ -41,10 +54,11 @@ pub async fn tick(
     mode: Mode,
     billing: &invoicing::Settings,
     fiscal: &invoicing::fiscal::Runtime,
+    payments: &invoicing::orders::Providers,
 ) -> db::Result<usize> {
     let now = Utc::now();
     let mut tx = db.read(tenant).await?;
-    let due = repo::outbox_due(&mut tx, now, 100).await?;
+    let due = repo::outbox_due(&mut tx, now, BATCH).await?;
     drop(tx);
     let n = due.len();
     for item in due {
@@ -89,6 +103,26 @@ pub async fn tick(
                     let wait = chrono::Duration::minutes(1 << item.attempts.clamp(0, 5));
                     tracing::warn!(kind = %item.kind, error = %e, "fiscal worker pass failed");
                     repo::outbox_failed(&mut tx, item.id, &e, now + wait).await?;
+                }
+            }
+            tx.commit().await?;
+            continue;
+        }
+        if item.kind == invoicing::orders::WEBHOOK {
+            // A stored provider webhook: idempotent (the payment's key is the
+            // provider's order), so a retry after a crash applies nothing twice.
+            let outcome =
+                invoicing::orders::process(db, tenant, payments, &item.payload.0, now).await;
+            let mut tx = db.write(tenant).await?;
+            match outcome {
+                Ok(summary) => {
+                    tracing::info!(%summary, "payment webhook processed");
+                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
+                }
+                Err(e) => {
+                    let wait = chrono::Duration::seconds(5 << item.attempts.clamp(0, 8));
+                    tracing::warn!(error = %e, "payment webhook not processed yet");
+                    repo::outbox_failed(&mut tx, item.id, &e.to_string(), now + wait).await?;
                 }
             }
             tx.commit().await?;

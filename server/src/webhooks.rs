@@ -7,6 +7,9 @@
 //! answered `{"mensaje":"confirmar"}` — also when it was seen before (STP re-sends) and
 //! when its CLABE is not ours (kept for staff, never lost). A storage failure answers
 //! 500 so STP delivers it again.
+//!
+//! `POST /webhooks/conekta`: signed by Conekta; verified, stored and queued, then
+//! answered (see [`conekta`]).
 
 use app::ssr::AppState;
 use axum::extract::State;
@@ -64,6 +67,48 @@ pub async fn stp_abono(State(st): State<AppState>, headers: HeaderMap, body: Str
         }
         Err(e) => {
             tracing::error!(abono = %abono.id, error = %e, "STP abono not applied");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "inténtelo de nuevo")
+        }
+    }
+}
+
+/// `POST /webhooks/conekta`: verified against the utility's Conekta key, stored once
+/// per event id with its outbox row, and answered 200 at once; the outbox worker
+/// applies it (`invoicing::orders::process`). A bad signature is 401, a malformed or
+/// stale event 400, storage trouble 500 (Conekta delivers it again).
+pub async fn conekta(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    use invoicing::orders::{Accepted, Refused};
+    let tenant = st.tenant_for_host(headers.get(header::HOST).and_then(|v| v.to_str().ok()));
+    let digest = headers.get("digest").and_then(|v| v.to_str().ok());
+    match invoicing::orders::accept_conekta(
+        &st.db,
+        tenant,
+        &st.payments,
+        digest,
+        &body,
+        chrono::Utc::now(),
+    )
+    .await
+    {
+        Ok(a) => json(
+            StatusCode::OK,
+            serde_json::json!({ "recibido": true, "nuevo": matches!(a, Accepted::Queued(_)) })
+                .to_string(),
+        ),
+        Err(Refused::Signature(m)) => {
+            tracing::warn!(reason = %m, "Conekta webhook: bad signature");
+            error(StatusCode::UNAUTHORIZED, &m)
+        }
+        Err(e @ (Refused::Invalid(_) | Refused::Stale(_))) => {
+            error(StatusCode::BAD_REQUEST, &e.to_string())
+        }
+        Err(e @ Refused::NotConfigured) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(Refused::Db(e)) => {
+            tracing::error!(error = %e, "Conekta webhook: database");
             error(StatusCode::INTERNAL_SERVER_ERROR, "inténtelo de nuevo")
         }
     }

@@ -177,3 +177,321 @@ pub async fn mark_assigned(
         .rows_affected());
     Ok(n == 1)
 }
+
+/// A payment order a provider gave us (an OXXO reference, a SPEI CLABE, a card charge).
+#[derive(Debug, Clone)]
+pub struct NewOrder<'a> {
+    pub contract_id: i64,
+    pub invoice_id: Option<i64>,
+    pub channel: &'a str,
+    pub provider: &'a str,
+    pub provider_order_id: &'a str,
+    pub amount_centavos: i64,
+    pub reference: Option<&'a str>,
+    pub redirect_url: Option<&'a str>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// 'pendiente', or 'rechazado' for a declined card.
+    pub status: &'a str,
+    pub failure: Option<&'a str>,
+    pub idempotency_key: &'a str,
+    pub citizen_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct OrderRow {
+    pub id: i64,
+    pub contract_id: i64,
+    pub invoice_id: Option<i64>,
+    pub channel: String,
+    pub provider: String,
+    pub provider_order_id: String,
+    pub amount_centavos: i64,
+    pub reference: Option<String>,
+    pub redirect_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub status: String,
+    pub failure: Option<String>,
+    pub received_id: Option<i64>,
+    pub idempotency_key: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const ORDER_COLUMNS: &str = "id, contract_id, invoice_id, channel, provider, provider_order_id,
+    amount_centavos, reference, redirect_url, expires_at, status, failure, received_id,
+    idempotency_key, created_at, updated_at";
+
+/// Store an order. `None` when its idempotency key (or provider id) is known already.
+pub async fn insert_order(
+    tx: &mut Scoped,
+    o: &NewOrder<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO payment_orders (tenant_id, contract_id, invoice_id, channel,
+        provider, provider_order_id, amount_centavos, reference, redirect_url, expires_at,
+        status, failure, idempotency_key, citizen_id, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)
+        ON CONFLICT DO NOTHING RETURNING id";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(o.contract_id)
+        .bind(o.invoice_id)
+        .bind(o.channel)
+        .bind(o.provider)
+        .bind(o.provider_order_id)
+        .bind(o.amount_centavos)
+        .bind(o.reference)
+        .bind(o.redirect_url)
+        .bind(o.expires_at)
+        .bind(o.status)
+        .bind(o.failure)
+        .bind(o.idempotency_key)
+        .bind(o.citizen_id)
+        .bind(now)
+        .fetch_optional(c)
+        .await?))
+}
+
+async fn order_where(
+    tx: &mut Scoped,
+    cond: &str,
+    a: &str,
+    b: Option<&str>,
+) -> Result<Option<OrderRow>> {
+    let t = tx.tenant().0;
+    let sql = format!("SELECT {ORDER_COLUMNS} FROM payment_orders WHERE tenant_id = $1 AND {cond}");
+    Ok(on!(tx, |c| {
+        let q = sqlx::query_as(&sql).bind(t).bind(a);
+        let q = match b {
+            Some(b) => q.bind(b),
+            None => q,
+        };
+        q.fetch_optional(c).await?
+    }))
+}
+
+pub async fn order_by_key(tx: &mut Scoped, idempotency_key: &str) -> Result<Option<OrderRow>> {
+    order_where(tx, "idempotency_key = $2", idempotency_key, None).await
+}
+
+pub async fn order_by_provider_id(
+    tx: &mut Scoped,
+    provider: &str,
+    provider_order_id: &str,
+) -> Result<Option<OrderRow>> {
+    order_where(
+        tx,
+        "provider = $2 AND provider_order_id = $3",
+        provider,
+        Some(provider_order_id),
+    )
+    .await
+}
+
+pub async fn order_by_id(tx: &mut Scoped, id: i64) -> Result<Option<OrderRow>> {
+    let t = tx.tenant().0;
+    let sql =
+        format!("SELECT {ORDER_COLUMNS} FROM payment_orders WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// A contract's orders, newest first.
+pub async fn orders_of_contract(
+    tx: &mut Scoped,
+    contract_id: i64,
+    limit: i64,
+) -> Result<Vec<OrderRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM payment_orders WHERE tenant_id = $1 AND contract_id = $2
+        ORDER BY id DESC LIMIT $3"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(contract_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Move an order on from 'pendiente' (or 'vencido', which a late payment still
+/// confirms). False when it had already moved.
+pub async fn settle_order(
+    tx: &mut Scoped,
+    id: i64,
+    status: &str,
+    failure: Option<&str>,
+    received_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE payment_orders SET status = $3, failure = $4, received_id = $5,
+        updated_at = $6
+        WHERE tenant_id = $1 AND id = $2 AND status IN ('pendiente', 'vencido')";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(status)
+        .bind(failure)
+        .bind(received_id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// Store a verified webhook. `None` when this provider event was stored before.
+pub async fn insert_webhook_event(
+    tx: &mut Scoped,
+    provider: &str,
+    event_id: &str,
+    kind: &str,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO webhook_events (tenant_id, provider, event_id, kind, payload,
+        status, received_at) VALUES ($1, $2, $3, $4, $5, 'pendiente', $6)
+        ON CONFLICT DO NOTHING RETURNING id";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(provider)
+        .bind(event_id)
+        .bind(kind)
+        .bind(payload)
+        .bind(now)
+        .fetch_optional(c)
+        .await?))
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct WebhookEventRow {
+    pub id: i64,
+    pub provider: String,
+    pub event_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub status: String,
+    pub result: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+pub async fn webhook_event(tx: &mut Scoped, id: i64) -> Result<Option<WebhookEventRow>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT id, provider, event_id, kind, payload, status, result, received_at
+        FROM webhook_events WHERE tenant_id = $1 AND id = $2";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn finish_webhook_event(
+    tx: &mut Scoped,
+    id: i64,
+    status: &str,
+    result: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE webhook_events SET status = $3, result = $4, processed_at = $5
+        WHERE tenant_id = $1 AND id = $2";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(status)
+        .bind(result)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// The public key Conekta signs this utility's webhooks with: (key id, PEM).
+pub async fn conekta_webhook_key(tx: &mut Scoped) -> Result<Option<(String, String)>> {
+    let t = tx.tenant().0;
+    const SQL: &str =
+        "SELECT webhook_key_id, webhook_public_key FROM conekta_settings WHERE tenant_id = $1";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn save_conekta_webhook_key(
+    tx: &mut Scoped,
+    key_id: &str,
+    pem: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO conekta_settings (tenant_id, webhook_key_id,
+        webhook_public_key, updated_at) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (tenant_id) DO UPDATE SET webhook_key_id = excluded.webhook_key_id,
+            webhook_public_key = excluded.webhook_public_key, updated_at = excluded.updated_at";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(key_id)
+        .bind(pem)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Why collection is stopped for a contract, if it is.
+pub async fn collection_block(tx: &mut Scoped, contract_id: i64) -> Result<Option<String>> {
+    let t = tx.tenant().0;
+    const SQL: &str =
+        "SELECT reason FROM collection_blocks WHERE tenant_id = $1 AND contract_id = $2";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(contract_id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// Stop (`Some(reason)`) or resume (`None`) collection for a contract.
+pub async fn set_collection_block(
+    tx: &mut Scoped,
+    contract_id: i64,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    match reason {
+        Some(reason) => {
+            const SQL: &str = "INSERT INTO collection_blocks (tenant_id, contract_id, reason,
+                created_at) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (tenant_id, contract_id) DO UPDATE SET reason = excluded.reason";
+            on!(tx, |c| sqlx::query(SQL)
+                .bind(t)
+                .bind(contract_id)
+                .bind(reason)
+                .bind(now)
+                .execute(c)
+                .await
+                .map(|_| ())?);
+        }
+        None => {
+            const SQL: &str =
+                "DELETE FROM collection_blocks WHERE tenant_id = $1 AND contract_id = $2";
+            on!(tx, |c| sqlx::query(SQL)
+                .bind(t)
+                .bind(contract_id)
+                .execute(c)
+                .await
+                .map(|_| ())?);
+        }
+    }
+    Ok(())
+}

@@ -8,7 +8,8 @@
 //! `invoice_payments` row with its NumParcialidad and the bill's balance before it, so
 //! the Complemento de Pago follows), the audit event and a fiscal-worker wake-up. What
 //! no bill takes stays in the ledger as credit for the next bill. A payment whose
-//! reference names no contract is kept, unmatched, for staff — never dropped.
+//! reference names no contract, or names one whose collection is stopped
+//! (`collection_blocks`), is kept, unmatched, for staff — never dropped.
 
 use chrono::{DateTime, Utc};
 use db::cfdi::NewPayment;
@@ -79,14 +80,20 @@ pub async fn apply(
     {
         return Ok(Outcome::Duplicate);
     }
-    let account = match r.contract_id {
-        Some(id) => db::repo::account_by_id(&mut tx, id).await?,
+    // Collection stopped for the contract: the money is kept for staff to resolve.
+    let blocked = match r.contract_id {
+        Some(id) => db::payments::collection_block(&mut tx, id)
+            .await?
+            .map(|why| format!("cobro detenido para el contrato: {why}")),
         None => None,
     };
+    let account = match (r.contract_id, &blocked) {
+        (Some(id), None) => db::repo::account_by_id(&mut tx, id).await?,
+        _ => None,
+    };
     let Some(account) = account else {
-        let reason = r
-            .unmatched_reason
-            .clone()
+        let reason = blocked
+            .or_else(|| r.unmatched_reason.clone())
             .unwrap_or_else(|| "la referencia no corresponde a ningún contrato".into());
         let Some(id) = db::payments::insert_received(
             &mut tx,

@@ -17,6 +17,7 @@ pub mod cancelacion;
 pub mod cobro;
 pub mod complemento;
 pub mod fiscal;
+pub mod orders;
 mod run;
 mod view;
 

@@ -14,6 +14,7 @@
 //! integer centavos or `rust_decimal::Decimal`.
 
 pub mod allocate;
+pub mod barcode;
 pub mod clabe;
 pub mod conekta;
 pub mod stp;

@@ -1,1 +1,2 @@
+pub mod conekta;
 pub mod pac;

@@ -1,0 +1,502 @@
+//! Payment references from a provider (Conekta: OXXO cash, card with 3-D Secure), and
+//! the provider's webhooks that settle them.
+//!
+//! - [`create`]: a citizen (or staff) asks for a reference for an amount. Checked
+//!   first: the amount (> 0; OXXO at most $10,000.00 per reference), that collection
+//!   is not stopped for the contract, the citizen's idempotency key (a double submit
+//!   is one order). A declined card comes back as a field error with Conekta's own
+//!   message and the alternatives.
+//! - [`accept_conekta`]: a webhook is verified (signature over the raw body with the
+//!   utility's Conekta key), refused when stale, stored once per event id together
+//!   with an outbox row — and answered. Nothing else happens on the request path.
+//! - [`process`]: the outbox worker takes a stored event; for a payment it asks
+//!   Conekta for the order (trusting what Conekta says now, not the event's copy) and
+//!   applies it through [`crate::cobro::apply`] keyed by the order id, so `charge.paid`
+//!   and `order.paid` of one payment — and any re-delivery — apply it once.
+
+use chrono::{DateTime, Duration, Utc};
+use db::payments::{NewOrder, OrderRow};
+use db::{Db, TenantId};
+use payments::conekta::{CustomerInfo, Event, MethodRequest, OrderRequest};
+
+use crate::cobro::{Outcome, Received};
+use crate::{Error, Result};
+
+/// Outbox kind of a stored provider webhook.
+pub const WEBHOOK: &str = "payment.webhook";
+
+/// The payment providers this deployment talks to.
+#[derive(Debug, Clone)]
+pub struct Providers {
+    pub conekta: Option<conekta::Conekta>,
+    /// Where Conekta is, for staff ("api.conekta.io", "simulador local …").
+    pub conekta_label: String,
+    /// Days an OXXO reference stays valid.
+    pub oxxo_days: i64,
+    /// Older webhook events are refused (a replay, or a delivery retried for days).
+    pub max_event_age: Duration,
+}
+
+impl Default for Providers {
+    fn default() -> Self {
+        Providers {
+            conekta: None,
+            conekta_label: "sin configurar".into(),
+            oxxo_days: 30,
+            max_event_age: Duration::days(3),
+        }
+    }
+}
+
+/// How the citizen pays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Method {
+    Oxxo,
+    /// A Conekta card token made in the browser; `return_url` is where 3-D Secure
+    /// sends the citizen back.
+    Card {
+        token_id: String,
+        return_url: String,
+    },
+}
+
+impl Method {
+    pub fn channel(&self) -> &'static str {
+        match self {
+            Method::Oxxo => "oxxo",
+            Method::Card { .. } => "card",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrderRequest {
+    pub contract_id: i64,
+    pub citizen_id: Option<i64>,
+    pub invoice_id: Option<i64>,
+    pub amount_centavos: i64,
+    pub method: Method,
+    /// From the form: one order per submit, whatever the network does.
+    pub idempotency_key: String,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// Ask the provider for a reference (or charge a card) and keep it.
+pub async fn create(
+    db: &Db,
+    tenant: TenantId,
+    providers: &Providers,
+    r: &NewOrderRequest,
+    now: DateTime<Utc>,
+) -> Result<OrderRow> {
+    if r.idempotency_key.trim().is_empty() || r.idempotency_key.len() > 100 {
+        return Err(invalid(
+            "clave",
+            "falta la clave de la solicitud; recargue la página",
+        ));
+    }
+    if r.amount_centavos <= 0 {
+        return Err(invalid("importe", "escriba un importe mayor que cero"));
+    }
+    if r.method == Method::Oxxo && r.amount_centavos > payments::conekta::OXXO_MAX_CENTAVOS {
+        return Err(invalid(
+            "importe",
+            "En OXXO se pueden pagar hasta $10,000.00 por referencia. Pague por SPEI o genere varias referencias.",
+        ));
+    }
+    let account = {
+        let mut tx = db.read(tenant).await?;
+        if let Some(existing) = db::payments::order_by_key(&mut tx, &r.idempotency_key).await? {
+            return if existing.contract_id == r.contract_id {
+                Ok(existing)
+            } else {
+                Err(invalid("clave", "esa clave ya se usó; recargue la página"))
+            };
+        }
+        if let Some(reason) = db::payments::collection_block(&mut tx, r.contract_id).await? {
+            return Err(invalid(
+                "importe",
+                format!(
+                    "No podemos recibir pagos de este contrato en línea ({reason}). Acuda a una oficina de atención."
+                ),
+            ));
+        }
+        if let Some(invoice) = r.invoice_id {
+            let bill = db::billing::invoice_by_id(&mut tx, invoice).await?;
+            if bill.is_none_or(|b| b.contract_id != r.contract_id) {
+                return Err(Error::NotFound);
+            }
+        }
+        db::repo::account_by_id(&mut tx, r.contract_id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    let Some(client) = &providers.conekta else {
+        return Err(invalid(
+            "metodo",
+            "El pago en OXXO y con tarjeta no está disponible por ahora. Puede pagar por SPEI con la CLABE de su contrato.",
+        ));
+    };
+    let expires_at = now + Duration::days(providers.oxxo_days.max(1));
+    let method = match &r.method {
+        Method::Oxxo => MethodRequest::Cash {
+            expires_at: expires_at.timestamp(),
+        },
+        Method::Card { token_id, .. } => MethodRequest::Card {
+            token_id: token_id.clone(),
+        },
+    };
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("tenant_id".into(), tenant.0.into());
+    metadata.insert("contrato".into(), account.number.clone().into());
+    metadata.insert("contract_id".into(), account.contract_id.into());
+    if let Some(i) = r.invoice_id {
+        metadata.insert("invoice_id".into(), i.into());
+    }
+    metadata.insert("clave".into(), r.idempotency_key.clone().into());
+    let customer = CustomerInfo {
+        name: account.full_name.clone(),
+        // Conekta requires both; a contract without them is identified by its number.
+        email: account
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("contrato-{}@pagos.invalid", account.number)),
+        phone: account
+            .phone
+            .clone()
+            .unwrap_or_else(|| "+520000000000".into()),
+    };
+    let concept = format!("Agua, contrato {}", account.number);
+    let mut request = OrderRequest::new(customer, &concept, r.amount_centavos, method, metadata)
+        .map_err(|e| invalid("importe", e.to_string()))?;
+    if let Method::Card { return_url, .. } = &r.method {
+        request.return_url = Some(return_url.clone());
+    }
+    let (order, status, failure) = match client.create_order(&request).await {
+        Ok(o) => (Some(o), "pendiente", None),
+        Err(conekta::Error::Declined { message, .. }) => (None, "rechazado", Some(message)),
+        Err(conekta::Error::Rejected { param, message, .. }) => {
+            tracing::warn!(?param, %message, "Conekta refused an order");
+            let field = if matches!(r.method, Method::Card { .. }) {
+                "tarjeta"
+            } else {
+                "importe"
+            };
+            return Err(invalid(field, message));
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "Conekta order not created");
+            return Err(invalid(
+                "metodo",
+                "El servicio de pagos no respondió. Inténtelo en unos minutos o pague por SPEI.",
+            ));
+        }
+    };
+    let Some(order) = order else {
+        // Declined: nothing to keep at Conekta; tell the citizen what to do instead.
+        return Err(invalid(
+            "tarjeta",
+            format!(
+                "{} Puede intentar con otra tarjeta, o pagar en OXXO o por transferencia SPEI.",
+                failure.unwrap_or_else(|| "La tarjeta fue rechazada.".into())
+            ),
+        ));
+    };
+    let charge = order.first_charge();
+    let method = charge.map(|c| c.payment_method.clone()).unwrap_or_default();
+    let reference = method.reference.clone().or(method.clabe.clone());
+    let redirect = order
+        .next_action
+        .as_ref()
+        .map(|n| n.redirect_to_url.url.clone());
+    let expires = method
+        .expires_at
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0));
+    let mut tx = db.write(tenant).await?;
+    let id = db::payments::insert_order(
+        &mut tx,
+        &NewOrder {
+            contract_id: r.contract_id,
+            invoice_id: r.invoice_id,
+            channel: r.method.channel(),
+            provider: "conekta",
+            provider_order_id: &order.id,
+            amount_centavos: order.amount,
+            reference: reference.as_deref(),
+            redirect_url: redirect.as_deref(),
+            expires_at: expires,
+            status,
+            failure: failure.as_deref(),
+            idempotency_key: &r.idempotency_key,
+            citizen_id: r.citizen_id,
+        },
+        now,
+    )
+    .await?;
+    let row = match id {
+        Some(id) => db::payments::order_by_id(&mut tx, id).await?,
+        // The same submit raced us here: theirs is the order.
+        None => db::payments::order_by_key(&mut tx, &r.idempotency_key).await?,
+    }
+    .ok_or(Error::NotFound)?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// What became of a delivered webhook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored and queued (id of the stored event).
+    Queued(i64),
+    /// Delivered before: nothing stored.
+    Duplicate,
+}
+
+/// Why a webhook is refused (answered 4xx/5xx; nothing stored).
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("{0}")]
+    Signature(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("evento de hace más de {0} horas: no se procesa (¿reenvío antiguo?)")]
+    Stale(i64),
+    #[error("el organismo no tiene llave de webhooks de Conekta")]
+    NotConfigured,
+    #[error(transparent)]
+    Db(#[from] db::Error),
+}
+
+/// Verify, store once and queue a Conekta webhook.
+pub async fn accept_conekta(
+    db: &Db,
+    tenant: TenantId,
+    providers: &Providers,
+    digest: Option<&str>,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> std::result::Result<Accepted, Refused> {
+    let pem = {
+        let mut tx = db.read(tenant).await?;
+        db::payments::conekta_webhook_key(&mut tx).await?
+    };
+    let Some((_, pem)) = pem else {
+        return Err(Refused::NotConfigured);
+    };
+    let key = payments::conekta::public_key(&pem).map_err(|e| Refused::Signature(e.to_string()))?;
+    let digest = digest.ok_or_else(|| Refused::Signature("falta el encabezado digest".into()))?;
+    payments::conekta::verify(&key, digest, body).map_err(|e| Refused::Signature(e.to_string()))?;
+    let event = Event::parse(body).map_err(|e| Refused::Invalid(e.to_string()))?;
+    if let Some(created) = event
+        .created_at
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+        && now - created > providers.max_event_age
+    {
+        return Err(Refused::Stale(providers.max_event_age.num_hours()));
+    }
+    let payload =
+        std::str::from_utf8(body).map_err(|_| Refused::Invalid("el cuerpo no es UTF-8".into()))?;
+    let mut tx = db.write(tenant).await?;
+    let Some(id) = db::payments::insert_webhook_event(
+        &mut tx,
+        "conekta",
+        &event.id,
+        &event.kind,
+        payload,
+        now,
+    )
+    .await?
+    else {
+        return Ok(Accepted::Duplicate);
+    };
+    db::repo::enqueue(
+        &mut tx,
+        WEBHOOK,
+        &format!("{WEBHOOK}:{id}"),
+        &serde_json::json!({ "event": id }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Accepted::Queued(id))
+}
+
+/// Process one stored webhook (the outbox worker). Idempotent: safe to run again
+/// after a crash at any point. Returns a summary for the log.
+pub async fn process(
+    db: &Db,
+    tenant: TenantId,
+    providers: &Providers,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let id = payload
+        .get("event")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| invalid("event", "falta el id del evento"))?;
+    let row = {
+        let mut tx = db.read(tenant).await?;
+        db::payments::webhook_event(&mut tx, id)
+            .await?
+            .ok_or(Error::NotFound)?
+    };
+    if row.status != "pendiente" {
+        return Ok(format!("evento {} ya procesado", row.event_id));
+    }
+    let event =
+        Event::parse(row.payload.as_bytes()).map_err(|e| invalid("evento", e.to_string()))?;
+    let (status, result) = settle(db, tenant, providers, &event, &row.payload, now).await?;
+    let mut tx = db.write(tenant).await?;
+    db::payments::finish_webhook_event(&mut tx, id, status, &result, now).await?;
+    tx.commit().await?;
+    Ok(format!("{} {}: {result}", event.kind, event.id))
+}
+
+async fn settle(
+    db: &Db,
+    tenant: TenantId,
+    providers: &Providers,
+    event: &Event,
+    payload: &str,
+    now: DateTime<Utc>,
+) -> Result<(&'static str, String)> {
+    let Some(order_id) = event.order_id.clone() else {
+        return Ok(("ignorado", "el evento no trae orden".into()));
+    };
+    let mine = {
+        let mut tx = db.read(tenant).await?;
+        db::payments::order_by_provider_id(&mut tx, "conekta", &order_id).await?
+    };
+    let final_status = match event.kind.as_str() {
+        "order.paid" | "charge.paid" => None,
+        "order.expired" | "charge.expired" => Some("vencido"),
+        "order.declined" | "charge.declined" => Some("rechazado"),
+        "order.canceled" | "charge.canceled" => Some("cancelado"),
+        _ => return Ok(("ignorado", format!("{} no cambia pagos", event.kind))),
+    };
+    if let Some(status) = final_status {
+        let Some(mine) = mine else {
+            return Ok(("ignorado", "orden desconocida".into()));
+        };
+        let mut tx = db.write(tenant).await?;
+        let moved = status != "vencido" || mine.status == "pendiente";
+        if moved {
+            db::payments::settle_order(&mut tx, mine.id, status, None, None, now).await?;
+        }
+        tx.commit().await?;
+        return Ok(("procesado", format!("orden {order_id} {status}")));
+    }
+    // Money: trust Conekta's current view of the order, not the event's copy.
+    let Some(client) = &providers.conekta else {
+        return Err(invalid(
+            "conekta",
+            "Conekta no está configurado; el evento espera",
+        ));
+    };
+    let order = match client.order(&order_id).await {
+        Ok(o) => o,
+        Err(conekta::Error::NotFound(_)) => {
+            return Ok(("ignorado", format!("Conekta no conoce la orden {order_id}")));
+        }
+        Err(e) => return Err(invalid("conekta", e.to_string())),
+    };
+    if !order.is_paid() {
+        return Ok((
+            "ignorado",
+            format!(
+                "Conekta reporta la orden {order_id} como {}",
+                order.payment_status
+            ),
+        ));
+    }
+    let charge = order.first_charge();
+    let paid_at = charge
+        .and_then(|c| c.paid_at)
+        .or(event.created_at)
+        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
+        .unwrap_or(now);
+    let channel = mine.as_ref().map_or_else(
+        || match charge.map(|c| c.payment_method.object.as_str()) {
+            Some("card_payment") => "card",
+            Some("bank_transfer_payment") => "spei",
+            _ => "oxxo",
+        },
+        |m| match m.channel.as_str() {
+            "card" => "card",
+            "spei" => "spei",
+            _ => "oxxo",
+        },
+    );
+    let reference = mine
+        .as_ref()
+        .and_then(|m| m.reference.clone())
+        .unwrap_or_else(|| order_id.clone());
+    let received = Received {
+        channel,
+        dedupe_key: format!("conekta:{order_id}"),
+        contract_id: mine.as_ref().map(|m| m.contract_id),
+        unmatched_reason: mine
+            .is_none()
+            .then(|| format!("la orden {order_id} de Conekta no es de una referencia nuestra")),
+        amount_centavos: order.amount,
+        forma_pago: match channel {
+            "card" => "04",
+            "spei" => "03",
+            _ => "01",
+        },
+        paid_at,
+        reference: &reference,
+        payer: &order_payer(&order),
+        num_operacion: charge.map(|c| c.id.clone()),
+        payload,
+    };
+    let outcome = crate::cobro::apply(db, tenant, &received, now).await?;
+    let received_id = match &outcome {
+        Outcome::Applied { received_id, .. } | Outcome::Unmatched { received_id } => {
+            Some(*received_id)
+        }
+        Outcome::Duplicate => {
+            let mut tx = db.read(tenant).await?;
+            db::payments::received_by_key(&mut tx, &received.dedupe_key)
+                .await?
+                .map(|r| r.id)
+        }
+    };
+    if let Some(mine) = &mine {
+        let mut tx = db.write(tenant).await?;
+        db::payments::settle_order(&mut tx, mine.id, "confirmado", None, received_id, now).await?;
+        tx.commit().await?;
+    }
+    Ok(("procesado", format!("orden {order_id}: {outcome:?}")))
+}
+
+fn order_payer(order: &payments::conekta::Order) -> String {
+    order
+        .metadata
+        .get("contrato")
+        .and_then(serde_json::Value::as_str)
+        .map(|c| format!("contrato {c}"))
+        .unwrap_or_default()
+}
+
+/// The contract's payment orders as the citizen sees them: a pending one past its
+/// expiry shows as 'vencido'.
+pub async fn of_contract(
+    tx: &mut db::Scoped,
+    contract_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<OrderRow>> {
+    let mut rows = db::payments::orders_of_contract(tx, contract_id, 50).await?;
+    for r in &mut rows {
+        if r.status == "pendiente" && r.expires_at.is_some_and(|e| e < now) {
+            r.status = "vencido".into();
+        }
+    }
+    Ok(rows)
+}
