@@ -61,6 +61,46 @@ pub struct Dashboard {
     /// The contract's CLABE for SPEI transfers, when the utility receives them.
     #[serde(default)]
     pub spei_clabe: Option<String>,
+    /// OXXO references still to pay (shown offline too).
+    #[serde(default)]
+    pub pending_payments: Vec<PaymentOrderView>,
+}
+
+/// A payment reference (OXXO) or card charge the citizen asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentOrderView {
+    pub id: i64,
+    /// 'oxxo' | 'card' | 'spei'.
+    pub channel: String,
+    pub channel_label: String,
+    pub amount: String,
+    /// The reference as printed for the cashier, in groups of four digits.
+    pub reference: Option<String>,
+    pub expires: Option<String>,
+    /// 'pendiente' | 'confirmado' | 'vencido' | 'rechazado' | 'cancelado'.
+    pub status: String,
+    pub status_label: String,
+    /// 3-D Secure: where the browser must go to finish a card payment.
+    pub redirect_url: Option<String>,
+    pub created: String,
+    /// Text for "Compartir por WhatsApp".
+    pub share_text: String,
+}
+
+/// What the citizen can pay, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayChoices {
+    pub number: String,
+    /// The bill proposed as "recibo actual" (the one asked for, else the oldest open
+    /// one): (id, label, unpaid amount).
+    pub bill: Option<(i64, String, String)>,
+    /// The whole balance when something is owed.
+    pub balance: Option<String>,
+    pub spei_clabe: Option<String>,
+    pub oxxo_available: bool,
+    /// A fresh key for the form: one submit, one reference.
+    pub clave: String,
+    pub orders: Vec<PaymentOrderView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -637,4 +677,23 @@ pub async fn list_unmatched() -> Result<Vec<UnmatchedRow>, AppError> {
 #[server(endpoint = "staff/assign_payment")]
 pub async fn assign_payment(id: i64, contrato: String, nota: String) -> Result<(), AppError> {
     crate::ssr::cobro::assign(id, contrato, nota).await
+}
+
+/// The pay page's options; `recibo` proposes that bill as "recibo actual".
+#[server(endpoint = "citizen/pay_options")]
+pub async fn pay_options(recibo: Option<i64>) -> Result<PayChoices, AppError> {
+    crate::ssr::pagos::options(recibo).await
+}
+
+/// Ask for a way to pay: `metodo` oxxo | spei; `opcion` recibo | saldo | otro (then
+/// `otro` is the amount in pesos); `clave` makes a repeated submit one reference.
+#[server(endpoint = "citizen/pay")]
+pub async fn create_payment(
+    metodo: String,
+    opcion: String,
+    otro: Option<String>,
+    recibo: Option<i64>,
+    clave: String,
+) -> Result<PaymentOrderView, AppError> {
+    crate::ssr::pagos::create(metodo, opcion, otro, recibo, clave).await
 }

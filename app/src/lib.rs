@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cuenta") view=CitizenDashboard ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/agregar") view=LinkContract/>
                     <Route path=path!("cuenta/recibos") view=CitizenBills ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/pagar") view=CitizenPay ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/recibos/:id") view=CitizenBill ssr=SsrMode::Async/>
                     <Route path=path!("sin-conexion") view=OfflinePage/>
                     <Route path=path!("personal/entrar") view=StaffLogin/>

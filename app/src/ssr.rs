@@ -514,6 +514,11 @@ async fn load_dashboard(
         linked: vec![],
         fetched_at: auth::format_local(Utc::now()),
         spei_clabe: invoicing::cobro::spei_clabe(tx, contract_id).await?,
+        pending_payments: pagos::orders_of(tx, contract_id, "")
+            .await?
+            .into_iter()
+            .filter(|o| o.status == "pendiente" && o.reference.is_some())
+            .collect(),
     };
     views.reverse();
     Ok((Some(d), Some((a, views))))
@@ -696,6 +701,7 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
 pub mod bills;
 pub mod cfdi;
 pub mod cobro;
+pub mod pagos;
 use bills::bill_row;
 pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};
 pub use cfdi::staff_cfdi_xml;

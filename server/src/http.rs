@@ -31,6 +31,10 @@ pub fn router(state: AppState) -> Router {
         .route("/personal/recibos/{id}/cfdi.xml", get(app::ssr::staff_xml))
         .route("/personal/cfdi/{id}/xml", get(app::ssr::staff_cfdi_xml))
         .route(
+            "/cuenta/pagos/{id}/codigo.png",
+            get(app::ssr::pagos::barcode),
+        )
+        .route(
             "/webhooks/stp/abono",
             axum::routing::post(crate::webhooks::stp_abono),
         )

@@ -319,6 +319,9 @@ pub(crate) fn CitizenBillView(
         <p><a href="/cuenta/recibos">"← Mis recibos"</a></p>
         <h1>{title}</h1>
         <BillView d=d.clone()/>
+        {d.row.open.then(|| view! {
+            <p><a class="button primary" href=format!("/cuenta/pagar?recibo={id}")>"Pagar este recibo"</a></p>
+        })}
         <section class="card" aria-labelledby="h-pdf">
             <h2 id="h-pdf">"Recibo en PDF"</h2>
             <p>

@@ -244,7 +244,25 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
                 " "
                 <span>{if d.owes { "por pagar" } else { "sin adeudo" }}</span>
             </p>
-            <p><a class="button" href="/cuenta/recibos">"Ver mis recibos"</a></p>
+            <p class="actions">
+                <a class="button primary" href="/cuenta/pagar">"Pagar"</a>
+                " "
+                <a class="button" href="/cuenta/recibos">"Ver mis recibos"</a>
+            </p>
+            {(!d.pending_payments.is_empty()).then(|| view! {
+                <section class="pending-payments" aria-labelledby="h-pendientes">
+                    <h3 id="h-pendientes">"Referencias por pagar en OXXO"</h3>
+                    <ul>
+                        {d.pending_payments.iter().map(|o| view! {
+                            <li>
+                                <code class="reference">{o.reference.clone().unwrap_or_default()}</code>
+                                {format!(" · {} · vence el {}", o.amount, o.expires.clone().unwrap_or_default())}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    <p class="small">"Muéstrala en la caja de cualquier OXXO. La guardamos en este teléfono para verla sin señal."</p>
+                </section>
+            })}
             {d.spei_clabe.clone().map(|clabe| view! {
                 <section class="spei" aria-labelledby="h-spei">
                     <h3 id="h-spei">"Paga por transferencia (SPEI)"</h3>

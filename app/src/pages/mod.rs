@@ -6,6 +6,7 @@ mod bills;
 mod cfdi;
 mod citizen;
 mod cobro;
+mod pagos;
 mod staff;
 
 pub use billing::*;
@@ -13,6 +14,7 @@ pub use bills::{CitizenBill, CitizenBills};
 pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use cobro::StaffUnmatched;
+pub use pagos::CitizenPay;
 pub use staff::*;
 
 use leptos::prelude::*;

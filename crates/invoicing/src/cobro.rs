@@ -182,19 +182,7 @@ async fn post(
     now: DateTime<Utc>,
 ) -> Result<(i64, payments::allocate::Allocation)> {
     let contract_id = account.contract_id;
-    // The bills' unpaid amounts before this payment, as the citizen sees them.
-    let bills = db::billing::invoices_of_contract(tx, contract_id, 1_000).await?;
-    let statuses = crate::derive_statuses(account.balance_centavos, &bills, crate::today());
-    let open: Vec<payments::allocate::OpenBill> = bills
-        .iter()
-        .zip(&statuses)
-        .filter(|(b, _)| !b.cancelled)
-        .map(|(b, (_, unpaid))| payments::allocate::OpenBill {
-            invoice_id: b.id,
-            due_date: b.due_date,
-            owed_centavos: *unpaid,
-        })
-        .collect();
+    let open = open_bills(tx, account).await?;
     let allocation = payments::allocate::allocate(&open, p.amount_centavos);
     let paid_on = local_fecha(p.paid_at).date_naive();
     let description = format!(
@@ -239,6 +227,26 @@ async fn post(
         .await?;
     }
     Ok((entry, allocation))
+}
+
+/// The contract's bills with what is still unpaid of each, as the citizen sees them
+/// (the ledger balance spread over the newest bills; cancelled ones left out).
+pub async fn open_bills(
+    tx: &mut db::Scoped,
+    account: &db::models::AccountRow,
+) -> Result<Vec<payments::allocate::OpenBill>> {
+    let bills = db::billing::invoices_of_contract(tx, account.contract_id, 1_000).await?;
+    let statuses = crate::derive_statuses(account.balance_centavos, &bills, crate::today());
+    Ok(bills
+        .iter()
+        .zip(&statuses)
+        .filter(|(b, _)| !b.cancelled)
+        .map(|(b, (_, unpaid))| payments::allocate::OpenBill {
+            invoice_id: b.id,
+            due_date: b.due_date,
+            owed_centavos: *unpaid,
+        })
+        .collect())
 }
 
 /// Staff assign an unmatched payment to a contract (audited with their note): it is

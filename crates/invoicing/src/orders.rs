@@ -98,16 +98,16 @@ pub async fn create(
     if r.idempotency_key.trim().is_empty() || r.idempotency_key.len() > 100 {
         return Err(invalid(
             "clave",
-            "falta la clave de la solicitud; recargue la página",
+            "falta la clave de la solicitud; recarga la página",
         ));
     }
     if r.amount_centavos <= 0 {
-        return Err(invalid("importe", "escriba un importe mayor que cero"));
+        return Err(invalid("importe", "escribe un importe mayor que cero"));
     }
     if r.method == Method::Oxxo && r.amount_centavos > payments::conekta::OXXO_MAX_CENTAVOS {
         return Err(invalid(
             "importe",
-            "En OXXO se pueden pagar hasta $10,000.00 por referencia. Pague por SPEI o genere varias referencias.",
+            "En OXXO se pueden pagar hasta $10,000.00 por referencia. Paga por SPEI o genera varias referencias.",
         ));
     }
     let account = {
@@ -116,14 +116,14 @@ pub async fn create(
             return if existing.contract_id == r.contract_id {
                 Ok(existing)
             } else {
-                Err(invalid("clave", "esa clave ya se usó; recargue la página"))
+                Err(invalid("clave", "esa clave ya se usó; recarga la página"))
             };
         }
         if let Some(reason) = db::payments::collection_block(&mut tx, r.contract_id).await? {
             return Err(invalid(
                 "importe",
                 format!(
-                    "No podemos recibir pagos de este contrato en línea ({reason}). Acuda a una oficina de atención."
+                    "No podemos recibir pagos de este contrato en línea ({reason}). Acude a una oficina de atención."
                 ),
             ));
         }
@@ -140,7 +140,7 @@ pub async fn create(
     let Some(client) = &providers.conekta else {
         return Err(invalid(
             "metodo",
-            "El pago en OXXO y con tarjeta no está disponible por ahora. Puede pagar por SPEI con la CLABE de su contrato.",
+            "El pago en OXXO y con tarjeta no está disponible por ahora. Puedes pagar por SPEI con la CLABE de tu contrato.",
         ));
     };
     let expires_at = now + Duration::days(providers.oxxo_days.max(1));
@@ -194,7 +194,7 @@ pub async fn create(
             tracing::warn!(error = %e, "Conekta order not created");
             return Err(invalid(
                 "metodo",
-                "El servicio de pagos no respondió. Inténtelo en unos minutos o pague por SPEI.",
+                "El servicio de pagos no respondió. Inténtalo en unos minutos o paga por SPEI.",
             ));
         }
     };
@@ -203,7 +203,7 @@ pub async fn create(
         return Err(invalid(
             "tarjeta",
             format!(
-                "{} Puede intentar con otra tarjeta, o pagar en OXXO o por transferencia SPEI.",
+                "{} Puedes intentar con otra tarjeta, o pagar en OXXO o por transferencia SPEI.",
                 failure.unwrap_or_else(|| "La tarjeta fue rechazada.".into())
             ),
         ));

@@ -16,7 +16,7 @@ pub fn code128_modules(data: &str) -> Result<Vec<u8>> {
             "solo caracteres ASCII visibles",
         ));
     }
-    let set = if data.len() % 2 == 0 && data.bytes().all(|b| b.is_ascii_digit()) {
+    let set = if data.len().is_multiple_of(2) && data.bytes().all(|b| b.is_ascii_digit()) {
         'Ć'
     } else {
         'Ɓ'

@@ -126,13 +126,14 @@ fn api_error(
     (status, Json(e)).into_response()
 }
 
-fn authorised(sim: &ConektaSim, headers: &HeaderMap) -> Result<(), Response> {
+/// The error answer when the request lacks Conekta's credentials or API version.
+fn refused(sim: &ConektaSim, headers: &HeaderMap) -> Option<Response> {
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     if bearer != Some(sim.private_key.as_str()) {
-        return Err(api_error(
+        return Some(api_error(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
             "Acceso no autorizado.",
@@ -145,7 +146,7 @@ fn authorised(sim: &ConektaSim, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !accept.contains("application/vnd.conekta-v2") {
-        return Err(api_error(
+        return Some(api_error(
             StatusCode::BAD_REQUEST,
             "parameter_validation_error",
             "Falta la versión de la API en el encabezado Accept.",
@@ -153,7 +154,7 @@ fn authorised(sim: &ConektaSim, headers: &HeaderMap) -> Result<(), Response> {
             None,
         ));
     }
-    Ok(())
+    None
 }
 
 fn random_digits(n: usize) -> String {
@@ -176,7 +177,7 @@ async fn create_order(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if let Err(r) = authorised(&sim, &headers) {
+    if let Some(r) = refused(&sim, &headers) {
         return r;
     }
     let req: OrderRequest = match serde_json::from_str(&body) {
@@ -390,7 +391,7 @@ async fn get_order(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorised(&sim, &headers) {
+    if let Some(r) = refused(&sim, &headers) {
         return r;
     }
     match lock(&sim.state).orders.get(&id) {
@@ -406,7 +407,7 @@ async fn get_order(
 }
 
 async fn create_webhook_key(State(sim): State<Arc<ConektaSim>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorised(&sim, &headers) {
+    if let Some(r) = refused(&sim, &headers) {
         return r;
     }
     let signer = match tokio::task::spawn_blocking(WebhookSigner::generate).await {
@@ -434,7 +435,7 @@ async fn create_webhook(
     headers: HeaderMap,
     Json(w): Json<WebhookReq>,
 ) -> Response {
-    if let Err(r) = authorised(&sim, &headers) {
+    if let Some(r) = refused(&sim, &headers) {
         return r;
     }
     sim.add_webhook(&w.url);

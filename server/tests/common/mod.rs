@@ -257,6 +257,8 @@ pub struct TestApp {
     /// The default tenant ("cea-qro").
     pub tenant: TenantId,
     pub backend: Backend,
+    /// The development Conekta simulator the server started (its base URL).
+    pub conekta_sim: Option<String>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Last: the database is dropped after the server has stopped.
@@ -306,6 +308,7 @@ where
     let (srv, _logins) = server::prepare(config).await.expect("server::prepare");
     let db = srv.state.db.clone();
     let tenant = srv.state.default_tenant;
+    let conekta_sim = srv.dev_conekta.as_ref().map(|d| d.url.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -320,6 +323,7 @@ where
         db,
         tenant,
         backend,
+        conekta_sim,
         stop: Some(tx),
         handle: Some(handle),
         test_db: Some(test_db),

@@ -1,0 +1,195 @@
+//! Citizen: "Pagar". Choose how much (the current bill, the whole balance, another
+//! amount) and how (cash at OXXO first — it is how most people pay — or a SPEI
+//! transfer to the contract's own CLABE); get the reference with its barcode, share it
+//! by WhatsApp or save the image; see earlier references and their status.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_query_map;
+
+use super::{FormError, field_error, general_error};
+use crate::api::*;
+use crate::error::AppError;
+
+#[component]
+pub fn CitizenPay() -> AnyView {
+    let query = use_query_map();
+    let recibo = move || {
+        query
+            .read()
+            .get("recibo")
+            .and_then(|v| v.parse::<i64>().ok())
+    };
+    let pay = ServerAction::<CreatePayment>::new();
+    let data = Resource::new(
+        move || (recibo(), pay.version().get()),
+        |(r, _)| pay_options(r),
+    );
+    view! {
+        <Title text="Pagar"/>
+        <p><a href="/cuenta">"← Mi cuenta"</a></p>
+        <h1>"Pagar"</h1>
+        {move || pay.value().get().and_then(Result::ok).map(|o| view! { <ReferenceCard o/> })}
+        <Suspense fallback=|| view! { <p>"Cargando…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(c) => view! { <PayForm c=c.clone() pay/> <OrderList c/> }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/entrar"/> }.into_any(),
+                    Err(AppError::Offline) => view! {
+                        <p role="status">"Sin conexión. Tus referencias pendientes están en "
+                            <a href="/cuenta">"tu cuenta"</a>"; para generar una nueva necesitas señal."</p>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert" class="form-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+#[component]
+fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
+    let value = pay.value();
+    let opcion_error = field_error(value, "opcion");
+    let metodo_error = field_error(value, "metodo");
+    let otro_error = field_error(value, "otro");
+    let none_owed = c.bill.is_none() && c.balance.is_none();
+    let no_method = !c.oxxo_available && c.spei_clabe.is_none();
+    view! {
+        <section class="card" aria-labelledby="h-pagar">
+            <h2 id="h-pagar">{format!("Contrato {}", c.number)}</h2>
+            <FormError error=general_error(value)/>
+            <ActionForm action=pay attr:class="stack" attr:novalidate=true>
+                <input type="hidden" name="clave" value=c.clave.clone()/>
+                <fieldset class="field choices" class:invalid=move || opcion_error.get().is_some()
+                    aria-describedby=move || opcion_error.get().map(|_| "opcion-error")>
+                    <legend>"¿Cuánto quieres pagar?"</legend>
+                    {c.bill.clone().map(|(id, label, amount)| view! {
+                        <input type="hidden" name="recibo" value=id.to_string()/>
+                        <label class="choice">
+                            <input type="radio" name="opcion" value="recibo" checked=true/>
+                            {format!("{label}: {amount}")}
+                        </label>
+                    })}
+                    {c.balance.clone().map(|b| view! {
+                        <label class="choice">
+                            <input type="radio" name="opcion" value="saldo" checked=c.bill.is_none()/>
+                            {format!("Todo mi saldo: {b}")}
+                        </label>
+                    })}
+                    <label class="choice">
+                        <input type="radio" name="opcion" value="otro" checked=none_owed/>
+                        "Otra cantidad"
+                    </label>
+                    {move || opcion_error.get().map(|e| view! { <p class="field-error" id="opcion-error">{e}</p> })}
+                </fieldset>
+                <div class="field" class:invalid=move || otro_error.get().is_some()>
+                    <label for="otro">"Importe en pesos, si elegiste otra cantidad"</label>
+                    <input id="otro" name="otro" type="text" inputmode="decimal" autocomplete="off" maxlength="12"
+                        aria-invalid=move || otro_error.get().is_some().to_string()
+                        aria-describedby=move || otro_error.get().map(|_| "otro-error")/>
+                    {move || otro_error.get().map(|e| view! { <p class="field-error" id="otro-error">{e}</p> })}
+                </div>
+                <fieldset class="field choices" class:invalid=move || metodo_error.get().is_some()
+                    aria-describedby=move || metodo_error.get().map(|_| "metodo-error")>
+                    <legend>"¿Cómo quieres pagar?"</legend>
+                    {c.oxxo_available.then(|| view! {
+                        <label class="choice">
+                            <input type="radio" name="metodo" value="oxxo" checked=true/>
+                            "Efectivo en OXXO (hasta $10,000.00 por referencia)"
+                        </label>
+                    })}
+                    {c.spei_clabe.is_some().then(|| view! {
+                        <label class="choice">
+                            <input type="radio" name="metodo" value="spei" checked=!c.oxxo_available/>
+                            "Transferencia SPEI desde la app de tu banco"
+                        </label>
+                    })}
+                    {no_method.then(|| view! { <p>"Por ahora solo puedes pagar en las oficinas del organismo."</p> })}
+                    {move || metodo_error.get().map(|e| view! { <p class="field-error" id="metodo-error">{e}</p> })}
+                </fieldset>
+                <button type="submit" class="primary" disabled=no_method>"Continuar"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// What to pay with: the OXXO reference and its barcode, or the CLABE.
+#[component]
+fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
+    let share = share_url(&o.share_text);
+    let reference = o.reference.clone().unwrap_or_default();
+    if o.channel == "spei" {
+        return view! {
+            <section class="card reference-card" aria-labelledby="h-referencia" role="status">
+                <h2 id="h-referencia">"Transfiere por SPEI"</h2>
+                <p>"Desde la app de tu banco, a esta CLABE, que es solo de tu contrato:"</p>
+                <p class="clabe"><code>{reference}</code></p>
+                <dl class="facts">
+                    <dt>"Banco"</dt><dd>"STP"</dd>
+                    <dt>"Importe"</dt><dd class="amount">{o.amount.clone()}</dd>
+                </dl>
+                <p class="small">"Tu pago se aplica solo, en minutos, a tus recibos más antiguos."</p>
+                <p><a class="button" href=share rel="external noopener" target="_blank">"Compartir por WhatsApp"</a></p>
+            </section>
+        }
+        .into_any();
+    }
+    let img = format!("/cuenta/pagos/{}/codigo.png", o.id);
+    let alt = format!("Código de barras de la referencia {reference}");
+    let file = format!("referencia-{}.png", reference.replace(' ', ""));
+    view! {
+        <section class="card reference-card" aria-labelledby="h-referencia" role="status">
+            <h2 id="h-referencia">"Tu referencia para pagar en OXXO"</h2>
+            <p class="reference"><code>{reference.clone()}</code></p>
+            <img class="barcode" src=img.clone() alt=alt width="420" height="90"/>
+            <dl class="facts">
+                <dt>"Importe"</dt><dd class="amount">{o.amount.clone()}</dd>
+                <dt>"Vence"</dt><dd>{o.expires.clone().unwrap_or_else(|| "—".into())}</dd>
+                <dt>"Estado"</dt><dd class="order-status">{o.status_label.clone()}</dd>
+            </dl>
+            <p>"Muestra la referencia en la caja de cualquier OXXO y paga en efectivo. OXXO cobra una comisión por el servicio. Tu pago se aplica solo en cuanto OXXO lo confirma."</p>
+            <p class="actions">
+                <a class="button" href=share rel="external noopener" target="_blank">"Compartir por WhatsApp"</a>
+                " "
+                <a class="button" href=img download=file rel="external">"Guardar imagen"</a>
+            </p>
+        </section>
+    }
+    .into_any()
+}
+
+/// `https://wa.me/?text=…` (WhatsApp's share link).
+fn share_url(text: &str) -> String {
+    format!("https://wa.me/?text={}", urlencoding::encode(text))
+}
+
+#[component]
+fn OrderList(c: PayChoices) -> impl IntoView {
+    (!c.orders.is_empty()).then(|| view! {
+        <section class="card" aria-labelledby="h-referencias">
+            <h2 id="h-referencias">"Tus referencias de pago"</h2>
+            <table class="orders">
+                <thead><tr>
+                    <th scope="col">"Fecha"</th><th scope="col">"Método"</th><th scope="col">"Referencia"</th>
+                    <th scope="col">"Importe"</th><th scope="col">"Vence"</th><th scope="col">"Estado"</th>
+                </tr></thead>
+                <tbody>
+                    {c.orders.into_iter().map(|o| view! {
+                        <tr class=format!("order-{}", o.status)>
+                            <td>{o.created.clone()}</td>
+                            <td>{o.channel_label.clone()}</td>
+                            <td><code>{o.reference.clone().unwrap_or_default()}</code></td>
+                            <td>{o.amount.clone()}</td>
+                            <td>{o.expires.clone().unwrap_or_default()}</td>
+                            <td>{o.status_label.clone()}
+                                {(o.status == "vencido").then(|| view! { " · " <a href="#h-pagar">"Genera otra arriba"</a> })}
+                            </td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    })
+}

@@ -1,0 +1,293 @@
+//! Citizen payments: the pay page's options, asking for a reference (OXXO through
+//! Conekta, or the contract's own SPEI CLABE), the references list, and the barcode
+//! image. Thin: authenticate, check the contract is the citizen's, call
+//! `invoicing::orders`, map errors.
+
+use axum::extract::{Path, Request, State};
+use axum::response::{IntoResponse, Response};
+
+use super::bills::{handler_error, peer_of};
+use super::*;
+
+fn channel_label(c: &str) -> &'static str {
+    match c {
+        "oxxo" => "OXXO",
+        "card" => "Tarjeta",
+        "spei" => "SPEI",
+        _ => "Otro",
+    }
+}
+
+fn status_label(s: &str) -> &'static str {
+    match s {
+        "pendiente" => "Pendiente de pago",
+        "confirmado" => "Pago confirmado",
+        "vencido" => "Vencida",
+        "rechazado" => "Rechazado",
+        "cancelado" => "Cancelado",
+        _ => "—",
+    }
+}
+
+/// "93000262276908" → "9300 0262 2769 08".
+fn grouped(reference: &str) -> String {
+    reference
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(crate) fn order_view(o: &db::payments::OrderRow, utility: &str) -> PaymentOrderView {
+    let amount = Money::from_centavos(o.amount_centavos).format_mxn();
+    let reference = o.reference.as_deref().map(grouped);
+    let expires = o.expires_at.map(date_label);
+    let share_text = match (&reference, o.channel.as_str()) {
+        (Some(r), "oxxo") => format!(
+            "Pago de agua {utility}: {amount} en cualquier OXXO con la referencia {r}{}.",
+            expires
+                .as_deref()
+                .map(|e| format!(", vence el {e}"))
+                .unwrap_or_default()
+        ),
+        (Some(r), _) => format!("Pago de agua {utility}: {amount}, referencia {r}."),
+        (None, _) => format!("Pago de agua {utility}: {amount}."),
+    };
+    PaymentOrderView {
+        id: o.id,
+        channel: o.channel.clone(),
+        channel_label: channel_label(&o.channel).into(),
+        amount,
+        reference,
+        expires,
+        status: o.status.clone(),
+        status_label: status_label(&o.status).into(),
+        redirect_url: o.redirect_url.clone().filter(|_| o.status == "pendiente"),
+        created: auth::format_local(o.created_at),
+        share_text,
+    }
+}
+
+/// The citizen's active contract, checked to be theirs.
+async fn my_contract() -> Result<(i64, i64, Req), AppError> {
+    let (citizen_id, contract_id, r) = citizen().await?;
+    let mut tx = r.st.db.read(r.tenant).await?;
+    if !repo::citizen_has_contract(&mut tx, citizen_id, contract_id).await? {
+        return fail(AppError::Forbidden);
+    }
+    Ok((citizen_id, contract_id, r))
+}
+
+async fn utility_name(r: &Req) -> String {
+    r.st.tenants
+        .iter()
+        .find(|t| t.id == r.tenant.0)
+        .map(|t| t.short_name.clone())
+        .unwrap_or_default()
+}
+
+/// The references of a contract, newest first.
+pub(crate) async fn orders_of(
+    tx: &mut db::Scoped,
+    contract_id: i64,
+    utility: &str,
+) -> Result<Vec<PaymentOrderView>, AppError> {
+    Ok(invoicing::orders::of_contract(tx, contract_id, Utc::now())
+        .await?
+        .iter()
+        .map(|o| order_view(o, utility))
+        .collect())
+}
+
+pub async fn options(recibo: Option<i64>) -> Result<PayChoices, AppError> {
+    let (_, contract_id, r) = my_contract().await?;
+    let utility = utility_name(&r).await;
+    let mut tx = r.st.db.read(r.tenant).await?;
+    let Some(account) = repo::account_by_id(&mut tx, contract_id).await? else {
+        return fail(AppError::NotFound);
+    };
+    let open = invoicing::cobro::open_bills(&mut tx, &account).await?;
+    let mut owed: Vec<_> = open.iter().filter(|b| b.owed_centavos > 0).collect();
+    owed.sort_by_key(|b| b.due_date);
+    let chosen = recibo
+        .and_then(|id| owed.iter().find(|b| b.invoice_id == id))
+        .or(owed.first());
+    let bill = match chosen {
+        Some(b) => {
+            let inv = db::billing::invoice_by_id(&mut tx, b.invoice_id).await?;
+            inv.map(|inv| {
+                (
+                    b.invoice_id,
+                    format!("Recibo {}", period_label(inv.period)),
+                    Money::from_centavos(b.owed_centavos).format_mxn(),
+                )
+            })
+        }
+        None => None,
+    };
+    Ok(PayChoices {
+        number: account.number.clone(),
+        bill,
+        balance: (account.balance_centavos > 0)
+            .then(|| Money::from_centavos(account.balance_centavos).format_mxn()),
+        spei_clabe: invoicing::cobro::spei_clabe(&mut tx, contract_id).await?,
+        oxxo_available: r.st.payments.conekta.is_some(),
+        clave: uuid::Uuid::new_v4().to_string(),
+        orders: orders_of(&mut tx, contract_id, &utility).await?,
+    })
+}
+
+pub async fn create(
+    metodo: String,
+    opcion: String,
+    otro: Option<String>,
+    recibo: Option<i64>,
+    clave: String,
+) -> Result<PaymentOrderView, AppError> {
+    let (citizen_id, contract_id, r) = my_contract().await?;
+    let utility = utility_name(&r).await;
+    let (amount, invoice_id) = {
+        let mut tx = r.st.db.read(r.tenant).await?;
+        let Some(account) = repo::account_by_id(&mut tx, contract_id).await? else {
+            return fail(AppError::NotFound);
+        };
+        match opcion.as_str() {
+            "recibo" => {
+                let open = invoicing::cobro::open_bills(&mut tx, &account).await?;
+                let mut owed: Vec<_> = open.into_iter().filter(|b| b.owed_centavos > 0).collect();
+                owed.sort_by_key(|b| b.due_date);
+                let b = recibo
+                    .and_then(|id| owed.iter().find(|b| b.invoice_id == id))
+                    .or(owed.first());
+                match b {
+                    Some(b) => (b.owed_centavos, Some(b.invoice_id)),
+                    None => {
+                        return fail(AppError::invalid(
+                            "opcion",
+                            "No tienes recibos pendientes de pago; elige otra cantidad.",
+                        ));
+                    }
+                }
+            }
+            "saldo" if account.balance_centavos > 0 => (account.balance_centavos, None),
+            "saldo" => {
+                return fail(AppError::invalid(
+                    "opcion",
+                    "No tienes saldo por pagar; elige otra cantidad.",
+                ));
+            }
+            "otro" => match Money::parse(otro.as_deref().unwrap_or("")) {
+                Ok(m) if m > Money::ZERO => (m.centavos(), None),
+                Ok(_) => {
+                    return fail(AppError::invalid(
+                        "otro",
+                        "Escribe un importe mayor que cero.",
+                    ));
+                }
+                Err(e) => return fail(AppError::invalid("otro", e.message)),
+            },
+            _ => return fail(AppError::invalid("opcion", "Elige cuánto quieres pagar.")),
+        }
+    };
+    match metodo.as_str() {
+        "oxxo" => {
+            let req = invoicing::orders::NewOrderRequest {
+                contract_id,
+                citizen_id: Some(citizen_id),
+                invoice_id,
+                amount_centavos: amount,
+                method: invoicing::orders::Method::Oxxo,
+                idempotency_key: clave,
+            };
+            match invoicing::orders::create(&r.st.db, r.tenant, &r.st.payments, &req, Utc::now())
+                .await
+            {
+                Ok(o) => Ok(order_view(&o, &utility)),
+                Err(invoicing::Error::Invalid { field, message }) => {
+                    let field = match field {
+                        "importe" if opcion == "otro" => "otro",
+                        "importe" => "opcion",
+                        f => f,
+                    };
+                    fail(AppError::invalid(field, message))
+                }
+                Err(e) => fail(e.into()),
+            }
+        }
+        "spei" => {
+            let mut tx = r.st.db.read(r.tenant).await?;
+            let Some(clabe) = invoicing::cobro::spei_clabe(&mut tx, contract_id).await? else {
+                return fail(AppError::invalid(
+                    "metodo",
+                    "Este organismo aún no recibe transferencias SPEI; elige OXXO.",
+                ));
+            };
+            Ok(PaymentOrderView {
+                id: 0,
+                channel: "spei".into(),
+                channel_label: "SPEI".into(),
+                amount: Money::from_centavos(amount).format_mxn(),
+                reference: Some(clabe.clone()),
+                expires: None,
+                status: "pendiente".into(),
+                status_label: "Transfiera desde su banco".into(),
+                redirect_url: None,
+                created: auth::format_local(Utc::now()),
+                share_text: format!(
+                    "Pago de agua {utility}: transferir {} por SPEI a la CLABE {clabe} (banco STP).",
+                    Money::from_centavos(amount).format_mxn()
+                ),
+            })
+        }
+        _ => fail(AppError::invalid("metodo", "Elige cómo quieres pagar.")),
+    }
+}
+
+/// `GET /cuenta/pagos/{id}/codigo.png`: the Code 128 barcode of one of the citizen's
+/// OXXO references.
+pub async fn barcode(State(st): State<AppState>, Path(id): Path<i64>, req: Request) -> Response {
+    let h = req.headers();
+    let r = Req::from_headers(st.clone(), h, peer_of(&req));
+    let (citizen_id, _) = match citizen_of(&r).await {
+        Ok(c) => c,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    let reference = async {
+        let mut tx = st.db.read(r.tenant).await?;
+        let Some(o) = db::payments::order_by_id(&mut tx, id).await? else {
+            return Err(AppError::NotFound);
+        };
+        if !repo::citizen_has_contract(&mut tx, citizen_id, o.contract_id).await? {
+            return Err(AppError::NotFound);
+        }
+        o.reference.ok_or(AppError::NotFound)
+    }
+    .await;
+    let reference = match reference {
+        Ok(r) => r,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    match payments::barcode::code128_png(&reference, 3, 90) {
+        Ok(png) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&format!(
+                        "inline; filename=\"referencia-{reference}.png\""
+                    ))
+                    .unwrap_or(HeaderValue::from_static("inline")),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, max-age=86400"),
+                ),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(e) => handler_error(AppError::invalid("referencia", e.to_string()), h, "/entrar"),
+    }
+}

@@ -1,0 +1,366 @@
+//! OXXO references through Conekta, end to end over HTTP on SQLite and PostgreSQL: the
+//! citizen asks for a reference (once per submit), the Conekta simulator — the
+//! production client pointed at it by URL — is paid as an OXXO till would, delivers
+//! signed `charge.paid` and `order.paid` several times and out of order, and the bill
+//! is paid exactly once. Bad signatures, stale and malformed events, amounts over the
+//! OXXO limit, expiry and stopped collection each have a clear outcome.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Backend, demo_contracts, expect_error, json, spawn};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+async fn balance(app: &common::TestApp, contract: &str) -> (i64, i64) {
+    let mut tx = app.db.read(app.tenant).await.expect("tx");
+    let c = db::repo::contract_contact(&mut tx, contract)
+        .await
+        .expect("contact")
+        .expect("exists");
+    let a = db::repo::account_by_id(&mut tx, c.contract_id)
+        .await
+        .expect("account")
+        .expect("exists");
+    (c.contract_id, a.balance_centavos)
+}
+
+async fn order_status(app: &common::TestApp, id: i64) -> String {
+    let mut tx = app.db.read(app.tenant).await.expect("tx");
+    db::payments::order_by_id(&mut tx, id)
+        .await
+        .expect("order")
+        .expect("exists")
+        .status
+}
+
+/// Poll until the order reaches `status` (the outbox worker applies webhooks).
+async fn wait_status(app: &common::TestApp, id: i64, status: &str) {
+    for _ in 0..100 {
+        if order_status(app, id).await == status {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "order {id} never reached {status}: {}",
+        order_status(app, id).await
+    );
+}
+
+fn centavos(amount: &str) -> i64 {
+    let d: rust_decimal::Decimal = amount
+        .trim_start_matches('$')
+        .replace(',', "")
+        .parse()
+        .expect("amount");
+    i64::try_from((d * rust_decimal::Decimal::from(100)).mantissa()).expect("fits")
+        / 10_i64.pow((d * rust_decimal::Decimal::from(100)).scale())
+}
+
+async fn oxxo(backend: Backend, name: &str) {
+    let Some(app) = spawn(backend, name).await else {
+        return;
+    };
+    let sim = app
+        .conekta_sim
+        .clone()
+        .expect("development starts the Conekta simulator");
+    let http = reqwest::Client::new();
+    let contracts = demo_contracts();
+    let (number, other) = (&contracts[0], &contracts[1]);
+    app.citizen_sign_in(&app.client, number).await;
+
+    // The choices: OXXO is offered, with the oldest open bill.
+    let (s, c) = json(app.post_fn("citizen/pay_options", &[]).await).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["oxxo_available"], true);
+    let bill = c["bill"].as_array().expect("an open bill to pay").clone();
+    let bill_id = bill[0].as_i64().expect("id").to_string();
+    let bill_amount = centavos(bill[2].as_str().expect("amount"));
+    let clave = c["clave"].as_str().expect("clave").to_string();
+
+    // A reference for the bill; the same submit again is the same reference.
+    let form = [
+        ("metodo", "oxxo"),
+        ("opcion", "recibo"),
+        ("recibo", bill_id.as_str()),
+        ("clave", clave.as_str()),
+    ];
+    let (s, o) = json(app.post_fn("citizen/pay", &form).await).await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    let order_id = o["id"].as_i64().expect("id");
+    let reference: String = o["reference"]
+        .as_str()
+        .expect("reference")
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    assert_eq!(reference.len(), 14, "OXXO references are 14 digits");
+    assert_eq!(centavos(o["amount"].as_str().expect("amount")), bill_amount);
+    assert_eq!(o["status"], "pendiente");
+    assert!(
+        o["share_text"]
+            .as_str()
+            .expect("share")
+            .contains(&o["reference"].as_str().unwrap_or_default().to_string())
+    );
+    let (_, again) = json(app.post_fn("citizen/pay", &form).await).await;
+    assert_eq!(
+        again["id"].as_i64(),
+        Some(order_id),
+        "one submit, one reference"
+    );
+
+    // Its barcode, only for its owner.
+    let r = app
+        .get(&format!("/cuenta/pagos/{order_id}/codigo.png"))
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let png = r.bytes().await.expect("png");
+    assert!(png.starts_with(b"\x89PNG"));
+    let stranger = app.new_client();
+    app.citizen_sign_in(&stranger, other).await;
+    assert_eq!(
+        stranger
+            .get(&format!("/cuenta/pagos/{order_id}/codigo.png"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Over the OXXO limit, nonsense, nothing chosen: 4xx with the reason by the field.
+    let fresh = |k: &str| format!("{clave}-{k}");
+    let k1 = fresh("a");
+    expect_error(
+        app.post_fn(
+            "citizen/pay",
+            &[
+                ("metodo", "oxxo"),
+                ("opcion", "otro"),
+                ("otro", "10000.01"),
+                ("clave", &k1),
+            ],
+        )
+        .await,
+        422,
+        "10,000.00",
+    )
+    .await;
+    let k2 = fresh("b");
+    expect_error(
+        app.post_fn(
+            "citizen/pay",
+            &[
+                ("metodo", "oxxo"),
+                ("opcion", "otro"),
+                ("otro", "doce"),
+                ("clave", &k2),
+            ],
+        )
+        .await,
+        422,
+        "importe",
+    )
+    .await;
+    let k3 = fresh("c");
+    expect_error(
+        app.post_fn(
+            "citizen/pay",
+            &[("metodo", "oxxo"), ("opcion", ""), ("clave", &k3)],
+        )
+        .await,
+        422,
+        "Elige",
+    )
+    .await;
+
+    // The till takes the cash: Conekta delivers charge.paid and order.paid, three
+    // times each, order.paid first. Applied once.
+    let (contract_id, before) = balance(&app, number).await;
+    let r = http
+        .post(format!("{sim}/sim/pay"))
+        .json(&serde_json::json!({"reference": reference, "duplicate": 3, "reorder": true}))
+        .send()
+        .await
+        .expect("sim pay");
+    let (s, paid) = json(r).await;
+    assert_eq!(s, StatusCode::OK, "{paid}");
+    let deliveries: Vec<u64> = paid["deliveries"]
+        .as_array()
+        .expect("deliveries")
+        .iter()
+        .filter_map(Value::as_u64)
+        .collect();
+    assert_eq!(deliveries, vec![200; 6], "every delivery answered 200");
+    wait_status(&app, order_id, "confirmado").await;
+    let (_, after) = balance(&app, number).await;
+    assert_eq!(before - after, bill_amount, "applied exactly once");
+    {
+        let mut tx = app.db.read(app.tenant).await.expect("tx");
+        let received = db::payments::received_by_key(
+            &mut tx,
+            &format!("conekta:{}", paid["order_id"].as_str().expect("order")),
+        )
+        .await
+        .expect("received")
+        .expect("recorded");
+        assert_eq!(received.contract_id, Some(contract_id));
+        assert_eq!(received.amount_centavos, bill_amount);
+        assert_eq!(received.channel, "oxxo");
+        let bills = db::billing::invoices_of_contract(&mut tx, contract_id, 100)
+            .await
+            .expect("bills");
+        let paid_bill = bills
+            .iter()
+            .find(|b| b.id.to_string() == bill_id)
+            .expect("bill");
+        let parts = db::cfdi::payments_of_invoice(&mut tx, paid_bill.id)
+            .await
+            .expect("parts");
+        assert_eq!(
+            parts.iter().map(|p| p.amount_centavos).sum::<i64>(),
+            bill_amount
+        );
+    }
+    // The citizen sees it confirmed.
+    let (_, c) = json(app.post_fn("citizen/pay_options", &[]).await).await;
+    let listed = c["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| o["id"].as_i64() == Some(order_id))
+        .cloned()
+        .expect("listed");
+    assert_eq!(listed["status"], "confirmado");
+
+    // A reference that expires unpaid.
+    let k4 = fresh("d");
+    let (_, o2) = json(
+        app.post_fn(
+            "citizen/pay",
+            &[
+                ("metodo", "oxxo"),
+                ("opcion", "otro"),
+                ("otro", "150"),
+                ("clave", &k4),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let id2 = o2["id"].as_i64().expect("id");
+    let provider_id = {
+        let mut tx = app.db.read(app.tenant).await.expect("tx");
+        db::payments::order_by_id(&mut tx, id2)
+            .await
+            .expect("o")
+            .expect("o")
+            .provider_order_id
+    };
+    let r = http
+        .post(format!("{sim}/sim/expire"))
+        .json(&serde_json::json!({"order_id": provider_id}))
+        .send()
+        .await
+        .expect("expire");
+    assert_eq!(r.status(), StatusCode::OK);
+    wait_status(&app, id2, "vencido").await;
+
+    // Signatures: with another key, or none, 401 and nothing stored.
+    let other_key = payments::conekta::WebhookSigner::generate().expect("key");
+    let body = serde_json::json!({"id": "evt_forged", "type": "order.paid", "created_at": chrono::Utc::now().timestamp(),
+        "data": {"object": {"id": provider_id, "object": "order", "amount": 15000}}}).to_string();
+    let post = |body: String, digest: Option<String>| {
+        let (http, url) = (http.clone(), format!("{}/webhooks/conekta", app.addr));
+        async move {
+            let mut r = http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(d) = digest {
+                r = r.header("digest", d);
+            }
+            r.send().await.expect("webhook")
+        }
+    };
+    expect_error(
+        post(body.clone(), Some(other_key.sign(body.as_bytes()))).await,
+        401,
+        "digest",
+    )
+    .await;
+    expect_error(post(body.clone(), None).await, 401, "digest").await;
+    expect_error(post(body.clone(), Some("%%%".into())).await, 401, "base64").await;
+
+    // Rotate the utility's key to one this test holds: stale and malformed events.
+    {
+        let mut tx = app.db.write(app.tenant).await.expect("tx");
+        db::payments::save_conekta_webhook_key(
+            &mut tx,
+            "test",
+            other_key.public_pem(),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("key");
+        tx.commit().await.expect("commit");
+    }
+    let stale = serde_json::json!({"id": "evt_old", "type": "order.paid", "created_at": chrono::Utc::now().timestamp() - 4 * 86_400,
+        "data": {"object": {"id": provider_id, "object": "order", "amount": 15000}}}).to_string();
+    expect_error(
+        post(stale.clone(), Some(other_key.sign(stale.as_bytes()))).await,
+        400,
+        "horas",
+    )
+    .await;
+    let junk = "{\"no\": \"evento\"".to_string();
+    expect_error(
+        post(junk.clone(), Some(other_key.sign(junk.as_bytes()))).await,
+        400,
+        "JSON",
+    )
+    .await;
+    // A genuine event for an order Conekta does not know: stored, looked up, ignored.
+    let unknown = serde_json::json!({"id": "evt_unknown", "type": "order.paid", "created_at": chrono::Utc::now().timestamp(),
+        "data": {"object": {"id": "ord_nobody", "object": "order", "amount": 15000}}}).to_string();
+    let r = post(unknown.clone(), Some(other_key.sign(unknown.as_bytes()))).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let (_, after_unknown) = balance(&app, number).await;
+    assert_eq!(after_unknown, after, "nothing applied for an unknown order");
+
+    // Collection stopped for the contract: no new references.
+    {
+        let mut tx = app.db.write(app.tenant).await.expect("tx");
+        db::payments::set_collection_block(
+            &mut tx,
+            contract_id,
+            Some("convenio en revisión jurídica"),
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("block");
+        tx.commit().await.expect("commit");
+    }
+    let k5 = fresh("e");
+    expect_error(
+        app.post_fn(
+            "citizen/pay",
+            &[
+                ("metodo", "oxxo"),
+                ("opcion", "otro"),
+                ("otro", "100"),
+                ("clave", &k5),
+            ],
+        )
+        .await,
+        422,
+        "oficina",
+    )
+    .await;
+    app.shutdown().await;
+}
+
+both!(sqlite_oxxo, postgres_oxxo, oxxo);
