@@ -60,7 +60,9 @@ pub fn router(state: AppState) -> Router {
             }),
         );
     if state.dev_mode {
-        r = r.route("/dev/outbox", get(dev_outbox));
+        r = r
+            .route("/dev/outbox", get(dev_outbox))
+            .route("/dev/simuladores", get(dev_simulators));
     }
     let opts = state.leptos_options.clone();
     r.leptos_routes_with_context(
@@ -221,6 +223,14 @@ async fn headers(req: Request, next: Next) -> Response {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     res
+}
+
+/// Development only: where the provider simulators listen (to play the OXXO till).
+async fn dev_simulators(State(st): State<AppState>) -> Response {
+    axum::Json(serde_json::json!({
+        "conekta": st.payments.conekta.as_ref().map(|c| c.base_url().to_string()),
+    }))
+    .into_response()
 }
 
 /// Development only: the messages the outbox would send (one-time codes).
