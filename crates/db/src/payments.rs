@@ -495,3 +495,34 @@ pub async fn set_collection_block(
     }
     Ok(())
 }
+
+/// Stored webhooks not yet processed.
+pub async fn webhook_events_pending(tx: &mut Scoped) -> Result<i64> {
+    let t = tx.tenant().0;
+    const SQL: &str =
+        "SELECT COUNT(*) FROM webhook_events WHERE tenant_id = $1 AND status = 'pendiente'";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .fetch_one(c)
+        .await?))
+}
+
+/// All stored webhooks.
+pub async fn webhook_events_count(tx: &mut Scoped) -> Result<i64> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT COUNT(*) FROM webhook_events WHERE tenant_id = $1";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .fetch_one(c)
+        .await?))
+}
+
+/// Every payment received (applied or not).
+pub async fn count_received(tx: &mut Scoped) -> Result<i64> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT COUNT(*) FROM payments_received WHERE tenant_id = $1";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .fetch_one(c)
+        .await?))
+}

@@ -13,7 +13,8 @@
 //!   `POST /webhooks` (where events go).
 //! - Controls (not Conekta's API): `POST /sim/pay` `{reference|order_id, duplicate,
 //!   reorder}` pays an order as an OXXO cashier would and delivers `charge.paid` and
-//!   `order.paid` (each `duplicate` times, `order.paid` first when `reorder`);
+//!   `order.paid` (each `duplicate` times, `order.paid` first when `reorder`; with
+//!   `hold` it answers the signed events instead, for the caller to deliver);
 //!   `POST /sim/expire` `{order_id}` expires one (`order.expired`); `POST /sim/decline`
 //!   `{n}` declines the next n card charges; `POST /sim/delay` `{ms}` delays webhook
 //!   deliveries; `GET /sim/statement?date=YYYY-MM-DD` lists the charges paid that day
@@ -466,14 +467,14 @@ impl ConektaSim {
         Some(o.clone())
     }
 
-    /// Deliver `charge.paid` and `order.paid` for an order, each `copies` times.
-    async fn deliver_paid(&self, order: &Order, copies: u32, reorder: bool) -> Vec<u16> {
-        let charge = order.first_charge().cloned();
+    /// `charge.paid` then `order.paid` for an order (the other way round when
+    /// `reorder`).
+    fn paid_events(&self, order: &Order, reorder: bool) -> Vec<Value> {
         let mut events = vec![];
-        if let Some(c) = charge {
+        if let Some(c) = order.first_charge() {
             events.push(self.event(
                 "charge.paid",
-                serde_json::to_value(&c).unwrap_or(Value::Null),
+                serde_json::to_value(c).unwrap_or(Value::Null),
             ));
         }
         events.push(self.event(
@@ -483,6 +484,12 @@ impl ConektaSim {
         if reorder {
             events.reverse();
         }
+        events
+    }
+
+    /// Deliver `charge.paid` and `order.paid` for an order, each `copies` times.
+    async fn deliver_paid(&self, order: &Order, copies: u32, reorder: bool) -> Vec<u16> {
+        let events = self.paid_events(order, reorder);
         let mut statuses = vec![];
         for e in &events {
             for _ in 0..copies.max(1) {
@@ -555,6 +562,10 @@ struct PayReq {
     duplicate: Option<u32>,
     #[serde(default)]
     reorder: bool,
+    /// Do not deliver: answer the signed events (`held: [{body, digest}]`) for the
+    /// caller to deliver as it likes (storms, replays).
+    #[serde(default)]
+    hold: bool,
 }
 
 async fn sim_pay(State(sim): State<Arc<ConektaSim>>, Json(p): Json<PayReq>) -> Response {
@@ -578,6 +589,23 @@ async fn sim_pay(State(sim): State<Arc<ConektaSim>>, Json(p): Json<PayReq>) -> R
         )
             .into_response();
     };
+    if p.hold {
+        let signer = lock(&sim.state).signer.clone();
+        let held: Vec<Value> = sim
+            .paid_events(&order, p.reorder)
+            .iter()
+            .map(|e| {
+                let body = e.to_string();
+                let digest = signer.as_ref().map(|(_, s)| s.sign(body.as_bytes()));
+                json!({"body": body, "digest": digest})
+            })
+            .collect();
+        return (
+            StatusCode::OK,
+            Json(json!({"order_id": order.id, "amount": order.amount, "held": held})),
+        )
+            .into_response();
+    }
     let statuses = sim
         .deliver_paid(&order, p.duplicate.unwrap_or(1), p.reorder)
         .await;

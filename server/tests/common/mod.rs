@@ -259,6 +259,9 @@ pub struct TestApp {
     pub backend: Backend,
     /// The development Conekta simulator the server started (its base URL).
     pub conekta_sim: Option<String>,
+    /// The server's payment providers (its Conekta client), for tests that create
+    /// references through the engine.
+    pub payment_providers: std::sync::Arc<invoicing::orders::Providers>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Last: the database is dropped after the server has stopped.
@@ -309,6 +312,7 @@ where
     let db = srv.state.db.clone();
     let tenant = srv.state.default_tenant;
     let conekta_sim = srv.dev_conekta.as_ref().map(|d| d.url.clone());
+    let payment_providers = srv.state.payments.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -317,6 +321,14 @@ where
     let handle = tokio::spawn(server::serve(srv, listener, async move {
         let _ = rx.await;
     }));
+    // Serving starts after start-up work (e.g. pointing the Conekta simulator's
+    // webhooks here): a first answer means it is done.
+    let probe = Client::new(&addr, false);
+    assert_eq!(
+        probe.get("/healthz").await.status(),
+        StatusCode::OK,
+        "healthz"
+    );
     Some(TestApp {
         client: Client::new(&addr, true),
         addr,
@@ -324,6 +336,7 @@ where
         tenant,
         backend,
         conekta_sim,
+        payment_providers,
         stop: Some(tx),
         handle: Some(handle),
         test_db: Some(test_db),
