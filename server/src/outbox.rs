@@ -108,11 +108,11 @@ pub async fn tick(
             tx.commit().await?;
             continue;
         }
-        if item.kind == invoicing::orders::WEBHOOK {
+        if item.kind == invoicing::webhooks::WEBHOOK {
             // A stored provider webhook: idempotent (the payment's key is the
             // provider's order), so a retry after a crash applies nothing twice.
             let outcome =
-                invoicing::orders::process(db, tenant, payments, &item.payload.0, now).await;
+                invoicing::webhooks::process(db, tenant, payments, &item.payload.0, now).await;
             let mut tx = db.write(tenant).await?;
             match outcome {
                 Ok(summary) => {

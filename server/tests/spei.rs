@@ -1,5 +1,5 @@
 //! SPEI abonos through STP's webhook, as STP delivers them, on SQLite and PostgreSQL:
-//! each applied exactly once under duplicates, reordering and concurrency; the oldest
+//! stored and answered at once, applied by the outbox worker, each exactly once under duplicates, reordering and concurrency; the oldest
 //! bill first; unknown CLABEs kept for staff; bad input a 4xx.
 
 mod common;
@@ -110,6 +110,7 @@ async fn spei(backend: Backend, name: &str) {
         assert_eq!(s, StatusCode::OK, "{reply}");
         assert_eq!(reply, r#"{"mensaje":"confirmar"}"#);
     }
+    app.settle_webhooks().await;
     assert_eq!(balance(first).await, before - 123, "applied exactly once");
     let parts = invoicing::complemento::payments_of_invoice(&app.db, app.tenant, oldest_open)
         .await
@@ -122,6 +123,7 @@ async fn spei(backend: Backend, name: &str) {
     // confirmed and kept, unmatched, for staff.
     let (s, _) = post(&http, &app.addr, abono(501, "646180111805034237", "99.00")).await;
     assert_eq!(s, StatusCode::OK);
+    app.settle_webhooks().await;
     let unmatched = {
         let mut tx = app.db.read(app.tenant).await.expect("tx");
         db::payments::received_with_status(&mut tx, "sin_asignar", 10)
@@ -214,6 +216,7 @@ async fn spei(backend: Backend, name: &str) {
             assert_eq!(s, StatusCode::OK, "{reply}");
         }
     }
+    app.settle_webhooks().await;
     for (&c, &want) in &expected {
         assert_eq!(balance(c).await, want, "contract {c}: to the centavo");
     }

@@ -20,6 +20,7 @@ pub mod fiscal;
 pub mod orders;
 mod run;
 mod view;
+pub mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;

@@ -1,29 +1,18 @@
-//! Payment references from a provider (Conekta: OXXO cash, card with 3-D Secure), and
-//! the provider's webhooks that settle them.
+//! Payment references from a provider (Conekta: OXXO cash, card with 3-D Secure); the
+//! provider's webhooks that settle them are [`crate::webhooks`].
 //!
 //! - [`create`]: a citizen (or staff) asks for a reference for an amount. Checked
 //!   first: the amount (> 0; OXXO at most $10,000.00 per reference), that collection
 //!   is not stopped for the contract, the citizen's idempotency key (a double submit
 //!   is one order). A declined card comes back as a field error with Conekta's own
 //!   message and the alternatives.
-//! - [`accept_conekta`]: a webhook is verified (signature over the raw body with the
-//!   utility's Conekta key), refused when stale, stored once per event id together
-//!   with an outbox row — and answered. Nothing else happens on the request path.
-//! - [`process`]: the outbox worker takes a stored event; for a payment it asks
-//!   Conekta for the order (trusting what Conekta says now, not the event's copy) and
-//!   applies it through [`crate::cobro::apply`] keyed by the order id, so `charge.paid`
-//!   and `order.paid` of one payment — and any re-delivery — apply it once.
 
 use chrono::{DateTime, Duration, Utc};
 use db::payments::{NewOrder, OrderRow};
 use db::{Db, TenantId};
-use payments::conekta::{CustomerInfo, Event, MethodRequest, OrderRequest};
+use payments::conekta::{CustomerInfo, MethodRequest, OrderRequest};
 
-use crate::cobro::{Outcome, Received};
 use crate::{Error, Result};
-
-/// Outbox kind of a stored provider webhook.
-pub const WEBHOOK: &str = "payment.webhook";
 
 /// The payment providers this deployment talks to.
 #[derive(Debug, Clone)]
@@ -80,7 +69,7 @@ pub struct NewOrderRequest {
     pub idempotency_key: String,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> Error {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Error {
     Error::Invalid {
         field,
         message: message.into(),
@@ -247,242 +236,6 @@ pub async fn create(
     .ok_or(Error::NotFound)?;
     tx.commit().await?;
     Ok(row)
-}
-
-/// What became of a delivered webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Accepted {
-    /// Stored and queued (id of the stored event).
-    Queued(i64),
-    /// Delivered before: nothing stored.
-    Duplicate,
-}
-
-/// Why a webhook is refused (answered 4xx/5xx; nothing stored).
-#[derive(Debug, thiserror::Error)]
-pub enum Refused {
-    #[error("{0}")]
-    Signature(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("evento de hace más de {0} horas: no se procesa (¿reenvío antiguo?)")]
-    Stale(i64),
-    #[error("el organismo no tiene llave de webhooks de Conekta")]
-    NotConfigured,
-    #[error(transparent)]
-    Db(#[from] db::Error),
-}
-
-/// Verify, store once and queue a Conekta webhook.
-pub async fn accept_conekta(
-    db: &Db,
-    tenant: TenantId,
-    providers: &Providers,
-    digest: Option<&str>,
-    body: &[u8],
-    now: DateTime<Utc>,
-) -> std::result::Result<Accepted, Refused> {
-    let pem = {
-        let mut tx = db.read(tenant).await?;
-        db::payments::conekta_webhook_key(&mut tx).await?
-    };
-    let Some((_, pem)) = pem else {
-        return Err(Refused::NotConfigured);
-    };
-    let key = payments::conekta::public_key(&pem).map_err(|e| Refused::Signature(e.to_string()))?;
-    let digest = digest.ok_or_else(|| Refused::Signature("falta el encabezado digest".into()))?;
-    payments::conekta::verify(&key, digest, body).map_err(|e| Refused::Signature(e.to_string()))?;
-    let event = Event::parse(body).map_err(|e| Refused::Invalid(e.to_string()))?;
-    if let Some(created) = event
-        .created_at
-        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-        && now - created > providers.max_event_age
-    {
-        return Err(Refused::Stale(providers.max_event_age.num_hours()));
-    }
-    let payload =
-        std::str::from_utf8(body).map_err(|_| Refused::Invalid("el cuerpo no es UTF-8".into()))?;
-    let mut tx = db.write(tenant).await?;
-    let Some(id) = db::payments::insert_webhook_event(
-        &mut tx,
-        "conekta",
-        &event.id,
-        &event.kind,
-        payload,
-        now,
-    )
-    .await?
-    else {
-        return Ok(Accepted::Duplicate);
-    };
-    db::repo::enqueue(
-        &mut tx,
-        WEBHOOK,
-        &format!("{WEBHOOK}:{id}"),
-        &serde_json::json!({ "event": id }),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Accepted::Queued(id))
-}
-
-/// Process one stored webhook (the outbox worker). Idempotent: safe to run again
-/// after a crash at any point. Returns a summary for the log.
-pub async fn process(
-    db: &Db,
-    tenant: TenantId,
-    providers: &Providers,
-    payload: &serde_json::Value,
-    now: DateTime<Utc>,
-) -> Result<String> {
-    let id = payload
-        .get("event")
-        .and_then(serde_json::Value::as_i64)
-        .ok_or_else(|| invalid("event", "falta el id del evento"))?;
-    let row = {
-        let mut tx = db.read(tenant).await?;
-        db::payments::webhook_event(&mut tx, id)
-            .await?
-            .ok_or(Error::NotFound)?
-    };
-    if row.status != "pendiente" {
-        return Ok(format!("evento {} ya procesado", row.event_id));
-    }
-    let event =
-        Event::parse(row.payload.as_bytes()).map_err(|e| invalid("evento", e.to_string()))?;
-    let (status, result) = settle(db, tenant, providers, &event, &row.payload, now).await?;
-    let mut tx = db.write(tenant).await?;
-    db::payments::finish_webhook_event(&mut tx, id, status, &result, now).await?;
-    tx.commit().await?;
-    Ok(format!("{} {}: {result}", event.kind, event.id))
-}
-
-async fn settle(
-    db: &Db,
-    tenant: TenantId,
-    providers: &Providers,
-    event: &Event,
-    payload: &str,
-    now: DateTime<Utc>,
-) -> Result<(&'static str, String)> {
-    let Some(order_id) = event.order_id.clone() else {
-        return Ok(("ignorado", "el evento no trae orden".into()));
-    };
-    let mine = {
-        let mut tx = db.read(tenant).await?;
-        db::payments::order_by_provider_id(&mut tx, "conekta", &order_id).await?
-    };
-    let final_status = match event.kind.as_str() {
-        "order.paid" | "charge.paid" => None,
-        "order.expired" | "charge.expired" => Some("vencido"),
-        "order.declined" | "charge.declined" => Some("rechazado"),
-        "order.canceled" | "charge.canceled" => Some("cancelado"),
-        _ => return Ok(("ignorado", format!("{} no cambia pagos", event.kind))),
-    };
-    if let Some(status) = final_status {
-        let Some(mine) = mine else {
-            return Ok(("ignorado", "orden desconocida".into()));
-        };
-        let mut tx = db.write(tenant).await?;
-        let moved = status != "vencido" || mine.status == "pendiente";
-        if moved {
-            db::payments::settle_order(&mut tx, mine.id, status, None, None, now).await?;
-        }
-        tx.commit().await?;
-        return Ok(("procesado", format!("orden {order_id} {status}")));
-    }
-    // Money: trust Conekta's current view of the order, not the event's copy.
-    let Some(client) = &providers.conekta else {
-        return Err(invalid(
-            "conekta",
-            "Conekta no está configurado; el evento espera",
-        ));
-    };
-    let order = match client.order(&order_id).await {
-        Ok(o) => o,
-        Err(conekta::Error::NotFound(_)) => {
-            return Ok(("ignorado", format!("Conekta no conoce la orden {order_id}")));
-        }
-        Err(e) => return Err(invalid("conekta", e.to_string())),
-    };
-    if !order.is_paid() {
-        return Ok((
-            "ignorado",
-            format!(
-                "Conekta reporta la orden {order_id} como {}",
-                order.payment_status
-            ),
-        ));
-    }
-    let charge = order.first_charge();
-    let paid_at = charge
-        .and_then(|c| c.paid_at)
-        .or(event.created_at)
-        .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
-        .unwrap_or(now);
-    let channel = mine.as_ref().map_or_else(
-        || match charge.map(|c| c.payment_method.object.as_str()) {
-            Some("card_payment") => "card",
-            Some("bank_transfer_payment") => "spei",
-            _ => "oxxo",
-        },
-        |m| match m.channel.as_str() {
-            "card" => "card",
-            "spei" => "spei",
-            _ => "oxxo",
-        },
-    );
-    let reference = mine
-        .as_ref()
-        .and_then(|m| m.reference.clone())
-        .unwrap_or_else(|| order_id.clone());
-    let received = Received {
-        channel,
-        dedupe_key: format!("conekta:{order_id}"),
-        contract_id: mine.as_ref().map(|m| m.contract_id),
-        unmatched_reason: mine
-            .is_none()
-            .then(|| format!("la orden {order_id} de Conekta no es de una referencia nuestra")),
-        amount_centavos: order.amount,
-        forma_pago: match channel {
-            "card" => "04",
-            "spei" => "03",
-            _ => "01",
-        },
-        paid_at,
-        reference: &reference,
-        payer: &order_payer(&order),
-        num_operacion: charge.map(|c| c.id.clone()),
-        payload,
-    };
-    let outcome = crate::cobro::apply(db, tenant, &received, now).await?;
-    let received_id = match &outcome {
-        Outcome::Applied { received_id, .. } | Outcome::Unmatched { received_id } => {
-            Some(*received_id)
-        }
-        Outcome::Duplicate => {
-            let mut tx = db.read(tenant).await?;
-            db::payments::received_by_key(&mut tx, &received.dedupe_key)
-                .await?
-                .map(|r| r.id)
-        }
-    };
-    if let Some(mine) = &mine {
-        let mut tx = db.write(tenant).await?;
-        db::payments::settle_order(&mut tx, mine.id, "confirmado", None, received_id, now).await?;
-        tx.commit().await?;
-    }
-    Ok(("procesado", format!("orden {order_id}: {outcome:?}")))
-}
-
-fn order_payer(order: &payments::conekta::Order) -> String {
-    order
-        .metadata
-        .get("contrato")
-        .and_then(serde_json::Value::as_str)
-        .map(|c| format!("contrato {c}"))
-        .unwrap_or_default()
 }
 
 /// The contract's payment orders as the citizen sees them: a pending one past its

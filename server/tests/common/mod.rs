@@ -405,6 +405,22 @@ impl TestApp {
         );
     }
 
+    /// Wait until the outbox worker has applied every stored provider webhook.
+    pub async fn settle_webhooks(&self) {
+        for _ in 0..600 {
+            let mut tx = self.db.read(self.tenant).await.expect("read tx");
+            let pending = db::payments::webhook_events_pending(&mut tx)
+                .await
+                .expect("pending webhooks");
+            if pending == 0 {
+                return;
+            }
+            drop(tx);
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("stored webhooks still pending after 60 s");
+    }
+
     /// Recent audit events of the default tenant, newest first.
     pub async fn recent_events(&self, limit: i64) -> Vec<db::models::DomainEvent> {
         let mut tx = self.db.read(self.tenant).await.expect("read tx");
