@@ -30,6 +30,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20_000)]
         invoices: usize,
     },
+    /// Payment webhooks over HTTP against a served demo utility on SQLite: STP abonos
+    /// and Conekta's signed events (30 % repeated deliveries) from N concurrent
+    /// senders; webhooks/s and p99 latency of the answer. Baseline: the same senders
+    /// calling `/healthz` (a database round trip). Also times the queue that applies
+    /// them.
+    Webhooks {
+        #[arg(long, default_value_t = 20_000)]
+        deliveries: usize,
+        #[arg(long, default_value_t = 100)]
+        senders: usize,
+        #[arg(long, default_value_t = 2_000)]
+        contracts: usize,
+    },
 }
 
 pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> {
@@ -40,6 +53,11 @@ pub async fn run(_config: &Config, command: BenchCommand) -> anyhow::Result<()> 
             pdfs,
         } => billing(contracts, database, pdfs).await,
         BenchCommand::Cfdi { invoices } => cfdi_bench(invoices),
+        BenchCommand::Webhooks {
+            deliveries,
+            senders,
+            contracts,
+        } => webhooks_bench(deliveries, senders, contracts).await,
     }
 }
 
@@ -286,4 +304,266 @@ fn cfdi_bench(n: usize) -> anyhow::Result<()> {
         100.0 * seal_rate / sign_rate
     );
     Ok(())
+}
+
+/// One HTTP delivery: path, body, and Conekta's digest header when signed.
+#[derive(Clone)]
+struct Delivery {
+    path: &'static str,
+    body: String,
+    digest: Option<String>,
+}
+
+/// Send every delivery (or `GET path` when `body` is empty) from `senders` tasks;
+/// returns (elapsed seconds, sorted latencies, non-2xx answers).
+async fn hammer(
+    http: &reqwest::Client,
+    addr: &str,
+    work: Vec<Delivery>,
+    senders: usize,
+) -> anyhow::Result<(f64, Vec<std::time::Duration>, usize)> {
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(work));
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..senders.max(1) {
+        let (queue, http, addr) = (queue.clone(), http.clone(), addr.to_string());
+        set.spawn(async move {
+            let mut lat = Vec::new();
+            let mut bad = 0usize;
+            loop {
+                let next = queue
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .pop();
+                let Some(d) = next else {
+                    return Ok::<_, reqwest::Error>((lat, bad));
+                };
+                let t = Instant::now();
+                let req = if d.body.is_empty() {
+                    http.get(format!("{addr}{}", d.path))
+                } else {
+                    let mut r = http
+                        .post(format!("{addr}{}", d.path))
+                        .header("content-type", "application/json")
+                        .body(d.body);
+                    if let Some(dg) = d.digest {
+                        r = r.header("digest", dg);
+                    }
+                    r
+                };
+                let resp = req.send().await?;
+                let ok = resp.status().is_success();
+                let _ = resp.bytes().await?;
+                lat.push(t.elapsed());
+                bad += usize::from(!ok);
+            }
+        });
+    }
+    let mut lat = Vec::new();
+    let mut bad = 0;
+    while let Some(r) = set.join_next().await {
+        let (l, b) = r??;
+        lat.extend(l);
+        bad += b;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    lat.sort();
+    Ok((elapsed, lat, bad))
+}
+
+fn p99(lat: &[std::time::Duration]) -> f64 {
+    if lat.is_empty() {
+        return 0.0;
+    }
+    let i = ((lat.len() as f64) * 0.99).ceil() as usize;
+    lat[i.clamp(1, lat.len()) - 1].as_secs_f64() * 1000.0
+}
+
+async fn webhooks_bench(deliveries: usize, senders: usize, contracts: usize) -> anyhow::Result<()> {
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    anyhow::ensure!(deliveries >= 10, "--deliveries must be at least 10");
+    let dir = tempfile_dir()?;
+    let config = Config {
+        mode: crate::Mode::Development,
+        database_url: Some(format!("sqlite:{}", dir.join("bench.db").display())),
+        listen: Some("127.0.0.1:0".into()),
+        demo_contracts: contracts,
+        cfdi: crate::config::CfdiConfig {
+            csd_dir: dir.join("csd").display().to_string(),
+        },
+        ..Config::default()
+    };
+    println!(
+        "seeding a {contracts}-contract demo utility in {} …",
+        dir.display()
+    );
+    let (srv, _) = crate::prepare(config).await?;
+    let db = srv.state.db.clone();
+    let tenant = srv.state.default_tenant;
+    let providers = srv.state.payments.clone();
+    let sim = srv
+        .dev_conekta
+        .as_ref()
+        .map(|d| d.url.clone())
+        .context("the development Conekta simulator did not start")?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let served = tokio::spawn(crate::serve(srv, listener, async move {
+        let _ = stop_rx.await;
+    }));
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(senders)
+        .timeout(std::time::Duration::from_secs(60))
+        .build()?;
+    // Wait until it serves (start-up points the simulator's webhooks at it).
+    for _ in 0..200 {
+        if http.get(format!("{addr}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    let ids: Vec<i64> = {
+        let mut tx = db.read(tenant).await?;
+        db::payments::contract_ids(&mut tx, contracts as i64).await?
+    };
+    anyhow::ensure!(!ids.is_empty(), "no contracts seeded");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    // 70 % unique events; of those, STP abonos and Conekta events (2 per OXXO payment).
+    let unique_n = deliveries * 7 / 10;
+    let orders = unique_n * 3 / 10 / 2;
+    let abonos = unique_n - 2 * orders;
+    let mut unique = Vec::with_capacity(unique_n);
+    let now = chrono::Utc::now();
+    for i in 0..abonos {
+        let c = *ids.choose(&mut rng).context("contract")?;
+        let centavos: i64 = rng.gen_range(100..50_000);
+        let clabe = payments::clabe::for_contract(crate::DEMO_STP_PREFIX, c)?;
+        unique.push(Delivery {
+            path: "/webhooks/stp/abono",
+            body: format!(
+                r#"{{"id":{},"fechaOperacion":20261124,"institucionOrdenante":40012,"institucionBeneficiaria":90646,"claveRastreo":"BENCH{i}","monto":{}.{:02},"nombreOrdenante":"JUAN PEREZ","tipoCuentaOrdenante":40,"cuentaOrdenante":"012180015555555557","rfcCurpOrdenante":"ND","tipoCuentaBeneficiario":40,"cuentaBeneficiario":"{}","conceptoPago":"AGUA","referenciaNumerica":1,"empresa":"CEAQRO","tipoPago":1,"tsLiquidacion":1795543200000}}"#,
+                70_000_000 + i,
+                centavos / 100,
+                centavos % 100,
+                clabe.as_str()
+            ),
+            digest: None,
+        });
+    }
+    println!("preparing {orders} OXXO references paid at the simulated till …");
+    for i in 0..orders {
+        let c = *ids.choose(&mut rng).context("contract")?;
+        let order = invoicing::orders::create(
+            &db,
+            tenant,
+            &providers,
+            &invoicing::orders::NewOrderRequest {
+                contract_id: c,
+                citizen_id: None,
+                invoice_id: None,
+                amount_centavos: rng.gen_range(100..900_000),
+                method: invoicing::orders::Method::Oxxo,
+                idempotency_key: format!("bench-{i}"),
+            },
+            now,
+        )
+        .await?;
+        let held: serde_json::Value = http
+            .post(format!("{sim}/sim/pay"))
+            .json(&serde_json::json!({"order_id": order.provider_order_id, "hold": true}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        for e in held["held"].as_array().context("held events")? {
+            unique.push(Delivery {
+                path: "/webhooks/conekta",
+                body: e["body"].as_str().context("body")?.to_string(),
+                digest: e["digest"].as_str().map(str::to_string),
+            });
+        }
+    }
+    let mut work = unique.clone();
+    while work.len() < deliveries {
+        work.push(unique.choose(&mut rng).context("some")?.clone());
+    }
+    work.shuffle(&mut rng);
+
+    // --- baseline: the same senders, the same number of requests, to /healthz
+    let probes = vec![
+        Delivery {
+            path: "/healthz",
+            body: String::new(),
+            digest: None,
+        };
+        deliveries
+    ];
+    let (base_s, base_lat, base_bad) = hammer(&http, &addr, probes, senders).await?;
+    anyhow::ensure!(base_bad == 0, "{base_bad} health checks failed");
+    let base_rate = deliveries as f64 / base_s.max(1e-9);
+    println!(
+        "baseline: {deliveries} GET /healthz in {base_s:.2} s ({base_rate:.0}/s), p99 {:.1} ms, {senders} senders",
+        p99(&base_lat)
+    );
+
+    // --- webhooks: verified, stored once, answered
+    let queued_at = Instant::now();
+    let (hook_s, hook_lat, hook_bad) = hammer(&http, &addr, work, senders).await?;
+    anyhow::ensure!(hook_bad == 0, "{hook_bad} deliveries were not answered 2xx");
+    let hook_rate = deliveries as f64 / hook_s.max(1e-9);
+    println!(
+        "webhooks: {deliveries} deliveries ({} unique: {abonos} STP abonos, {} Conekta events) in {hook_s:.2} s ({hook_rate:.0}/s), p99 {:.1} ms",
+        unique.len(),
+        2 * orders,
+        p99(&hook_lat)
+    );
+
+    // --- the queue applies them
+    loop {
+        let pending = {
+            let mut tx = db.read(tenant).await?;
+            db::payments::webhook_events_pending(&mut tx).await?
+        };
+        if pending == 0 {
+            break;
+        }
+        anyhow::ensure!(
+            queued_at.elapsed().as_secs() < 1_800,
+            "{pending} webhooks still pending after 30 minutes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let applied_s = queued_at.elapsed().as_secs_f64();
+    let received = {
+        let mut tx = db.read(tenant).await?;
+        db::payments::count_received(&mut tx).await?
+    };
+    anyhow::ensure!(
+        received as usize == abonos + orders,
+        "{received} payments recorded, expected {}",
+        abonos + orders
+    );
+    println!(
+        "queue: {} events applied ({received} payments) {applied_s:.1} s after the first delivery",
+        unique.len()
+    );
+    let _ = stop_tx.send(());
+    served.await??;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "webhooks: {deliveries} in {hook_s:.1} s ({hook_rate:.0}/s), p99 {:.0} ms at {senders} senders; {:.2}x bare HTTP (/healthz {base_rate:.0}/s); applied in {applied_s:.1} s",
+        p99(&hook_lat),
+        hook_rate / base_rate.max(1e-9)
+    );
+    Ok(())
+}
+
+/// A fresh directory under the system temp dir.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("supra-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

@@ -526,3 +526,14 @@ pub async fn count_received(tx: &mut Scoped) -> Result<i64> {
         .fetch_one(c)
         .await?))
 }
+
+/// Up to `limit` contract ids, lowest first (load generators, benchmarks).
+pub async fn contract_ids(tx: &mut Scoped, limit: i64) -> Result<Vec<i64>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT id FROM contracts WHERE tenant_id = $1 ORDER BY id LIMIT $2";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
