@@ -697,3 +697,82 @@ pub async fn create_payment(
 ) -> Result<PaymentOrderView, AppError> {
     crate::ssr::pagos::create(metodo, opcion, otro, recibo, clave).await
 }
+
+/// The cashier's desk: their open session (if any), what it took, the last corte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashDeskView {
+    pub open: Option<CashSessionView>,
+    pub payments: Vec<CashPaymentRow>,
+    /// A fresh key for the payment form: one submit, one payment.
+    pub clave: String,
+    pub last_corte: Option<CorteView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashSessionView {
+    pub id: i64,
+    pub opened_at: String,
+    pub float: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashPaymentRow {
+    pub id: i64,
+    pub time: String,
+    pub contract: String,
+    pub method: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorteView {
+    pub session_id: i64,
+    pub opened_at: String,
+    pub closed_at: String,
+    /// (method, payments, amount).
+    pub totals: Vec<(String, i64, String)>,
+    pub total: String,
+    pub float: String,
+    pub expected_cash: String,
+    pub counted_cash: String,
+    pub discrepancy: String,
+    pub balanced: bool,
+    pub note: String,
+}
+
+/// A payment taken at the counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashTaken {
+    pub id: i64,
+    pub contract: String,
+    pub amount: String,
+}
+
+#[server(endpoint = "staff/cash")]
+pub async fn cash_desk() -> Result<CashDeskView, AppError> {
+    crate::ssr::caja::desk().await
+}
+
+/// Open the cashier's session with `fondo` pesos in the drawer.
+#[server(endpoint = "staff/cash_open")]
+pub async fn open_cash(fondo: String) -> Result<(), AppError> {
+    crate::ssr::caja::open(fondo).await
+}
+
+/// Take a payment: `forma` efectivo | cheque (then `cheque` is its number).
+#[server(endpoint = "staff/cash_take")]
+pub async fn take_cash(
+    contrato: String,
+    importe: String,
+    forma: String,
+    cheque: Option<String>,
+    clave: String,
+) -> Result<CashTaken, AppError> {
+    crate::ssr::caja::take(contrato, importe, forma, cheque, clave).await
+}
+
+/// Close the session (corte de caja) with the cash counted.
+#[server(endpoint = "staff/cash_close")]
+pub async fn close_cash(contado: String, nota: String) -> Result<CorteView, AppError> {
+    crate::ssr::caja::close(contado, nota).await
+}

@@ -699,6 +699,7 @@ pub async fn account(contract_id: i64) -> Result<AccountDetail, AppError> {
 }
 
 pub mod bills;
+pub mod caja;
 pub mod cfdi;
 pub mod cobro;
 pub mod pagos;

@@ -24,7 +24,7 @@ test('OXXO: a reference with its barcode, paid at the till, lowers the balance o
   await checkA11y(page, 'pay page');
 
   // Over the OXXO limit: the reason next to the amount.
-  await page.getByLabel('Otra cantidad').check();
+  await page.getByLabel('Otra cantidad', { exact: true }).check();
   await expect(page.getByLabel('Importe en pesos, si elegiste otra cantidad')).toHaveAttribute('id', 'otro');
   // By id, so the helper can find the field's own wrapper.
   const amount = page.locator('#otro');

@@ -50,11 +50,15 @@ test('SPEI: the citizen sees their CLABE, and a transfer to it lowers the balanc
     expect(res.status()).toBe(200);
     expect(await res.json()).toEqual({ mensaje: 'confirmar' });
   }
-  await open(page, '/cuenta');
+  // Applied from the queue within moments; reload until it shows.
   await expect
-    .poll(async () => centavos(await page.locator('.balance .amount').innerText()), {
-      message: 'the balance should drop by $10.50, once',
-    })
+    .poll(
+      async () => {
+        await open(page, '/cuenta');
+        return centavos(await page.locator('.balance .amount').innerText());
+      },
+      { message: 'the balance should drop by $10.50, once', timeout: 15_000 },
+    )
     .toBe(before - 1050);
 });
 

@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router {
             get(app::ssr::pagos::barcode),
         )
         .route(
+            "/personal/caja/recibos/{id}/pdf",
+            get(app::ssr::caja::receipt_pdf),
+        )
+        .route(
             "/webhooks/stp/abono",
             axum::routing::post(crate::webhooks::stp_abono),
         )

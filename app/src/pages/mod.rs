@@ -3,6 +3,7 @@
 
 mod billing;
 mod bills;
+mod caja;
 mod cfdi;
 mod citizen;
 mod cobro;
@@ -11,6 +12,7 @@ mod staff;
 
 pub use billing::*;
 pub use bills::{CitizenBill, CitizenBills};
+pub use caja::StaffCash;
 pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use cobro::StaffUnmatched;

@@ -122,7 +122,7 @@ fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
     let reference = o.reference.clone().unwrap_or_default();
     if o.channel == "spei" {
         return view! {
-            <section class="card reference-card" aria-labelledby="h-referencia" role="status">
+            <section class="card reference-card" aria-labelledby="h-referencia">
                 <h2 id="h-referencia">"Transfiere por SPEI"</h2>
                 <p>"Desde la app de tu banco, a esta CLABE, que es solo de tu contrato:"</p>
                 <p class="clabe"><code>{reference}</code></p>
@@ -140,7 +140,7 @@ fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
     let alt = format!("Código de barras de la referencia {reference}");
     let file = format!("referencia-{}.png", reference.replace(' ', ""));
     view! {
-        <section class="card reference-card" aria-labelledby="h-referencia" role="status">
+        <section class="card reference-card" aria-labelledby="h-referencia">
             <h2 id="h-referencia">"Tu referencia para pagar en OXXO"</h2>
             <p class="reference"><code>{reference.clone()}</code></p>
             <img class="barcode" src=img.clone() alt=alt width="420" height="90"/>
@@ -172,19 +172,17 @@ fn OrderList(c: PayChoices) -> impl IntoView {
             <h2 id="h-referencias">"Tus referencias de pago"</h2>
             <table class="orders">
                 <thead><tr>
-                    <th scope="col">"Fecha"</th><th scope="col">"Método"</th><th scope="col">"Referencia"</th>
-                    <th scope="col">"Importe"</th><th scope="col">"Vence"</th><th scope="col">"Estado"</th>
+                    <th scope="col">"Referencia"</th><th scope="col">"Importe"</th><th scope="col">"Estado"</th>
                 </tr></thead>
                 <tbody>
                     {c.orders.into_iter().map(|o| view! {
                         <tr class=format!("order-{}", o.status)>
-                            <td>{o.created.clone()}</td>
-                            <td>{o.channel_label.clone()}</td>
-                            <td><code>{o.reference.clone().unwrap_or_default()}</code></td>
+                            <td><code>{o.reference.clone().unwrap_or_default()}</code>
+                                <br/><span class="small">{format!("{} · {}", o.channel_label, o.created)}</span></td>
                             <td>{o.amount.clone()}</td>
-                            <td>{o.expires.clone().unwrap_or_default()}</td>
                             <td>{o.status_label.clone()}
-                                {(o.status == "vencido").then(|| view! { " · " <a href="#h-pagar">"Genera otra arriba"</a> })}
+                                {o.expires.clone().filter(|_| o.status == "pendiente").map(|e| view! { <br/><span class="small">{format!("vence el {e}")}</span> })}
+                                {(o.status == "vencido").then(|| view! { <br/><a href="#h-pagar">"Genera otra arriba"</a> })}
                             </td>
                         </tr>
                     }).collect_view()}

@@ -56,6 +56,7 @@ pub(crate) fn StaffBar() -> impl IntoView {
                                 <StaffLink href="/personal/cfdi" label="CFDI"/>
                             })}
                             {m.can_take_payments.then(|| view! {
+                                <StaffLink href="/personal/caja" label="Caja"/>
                                 <StaffLink href="/personal/pagos" label="Pagos sin asignar"/>
                             })}
                             <span class="who">{m.name}" · "{m.role}</span>

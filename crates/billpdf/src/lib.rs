@@ -20,6 +20,7 @@ mod bill;
 mod canvas;
 mod fonts;
 mod pdf;
+pub mod receipt;
 pub mod sample;
 
 use rust_decimal::Decimal;
@@ -149,5 +150,11 @@ pub fn render(doc: &BillDocument) -> Result<Vec<u8>, RenderError> {
         "Recibo de agua {} · Contrato {}",
         doc.period_label, doc.contract_number
     );
-    pdf::write(&pages, fonts, &title, &doc.utility_name)
+    pdf::write(
+        &pages,
+        fonts,
+        &title,
+        &doc.utility_name,
+        (canvas::PAGE_W, canvas::PAGE_H),
+    )
 }

@@ -21,7 +21,7 @@ use printpdf::{
 use sha2::{Digest, Sha256};
 
 use crate::RenderError;
-use crate::canvas::{Item, PAGE_H, PAGE_W, Rgb};
+use crate::canvas::{Item, Rgb};
 use crate::fonts::{Fonts, Weight};
 
 const PRODUCER: &str = concat!("SUPRA Water billpdf ", env!("CARGO_PKG_VERSION"));
@@ -189,11 +189,13 @@ fn text_string(s: &str) -> Object {
     Object::String(bytes, StringFormat::Hexadecimal)
 }
 
+/// The pages as a PDF of `size` (width, height in points).
 pub(crate) fn write(
     pages: &[Vec<Item>],
     fonts: &Fonts,
     title: &str,
     author: &str,
+    size: (f32, f32),
 ) -> Result<Vec<u8>, RenderError> {
     // The characters each face draws, to embed just those glyphs.
     let mut used: [BTreeSet<char>; 2] = [BTreeSet::new(), BTreeSet::new()];
@@ -214,7 +216,7 @@ pub(crate) fn write(
                 .insert(font_id(weight), PdfFont::new(font));
         }
     }
-    let letter = Rect::from_wh(Pt(PAGE_W), Pt(PAGE_H));
+    let letter = Rect::from_wh(Pt(size.0), Pt(size.1));
     doc.pages = pages
         .iter()
         .map(|items| PdfPage {

@@ -649,6 +649,21 @@ pub async fn payment(tx: &mut Scoped, id: i64) -> Result<Option<PaymentRow>> {
 }
 
 /// The payments of an invoice in order of parcialidad.
+/// (invoice id, centavos) of each part of one ledger payment, in order.
+pub async fn applications_of_entry(
+    tx: &mut Scoped,
+    ledger_entry_id: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT invoice_id, amount_centavos FROM invoice_payments
+        WHERE tenant_id = $1 AND ledger_entry_id = $2 ORDER BY id";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(ledger_entry_id)
+        .fetch_all(c)
+        .await?))
+}
+
 pub async fn payments_of_invoice(tx: &mut Scoped, invoice_id: i64) -> Result<Vec<PaymentRow>> {
     let t = tx.tenant().0;
     let sql = format!(

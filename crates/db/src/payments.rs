@@ -22,6 +22,8 @@ pub struct NewReceived<'a> {
     pub ledger_entry_id: Option<i64>,
     /// The provider's message as received.
     pub payload: &'a str,
+    /// The cashier's session, for counter payments.
+    pub cash_session_id: Option<i64>,
 }
 
 /// Store it unless its dedupe key is known. `None` = a duplicate (nothing written).
@@ -33,8 +35,8 @@ pub async fn insert_received(
     let t = tx.tenant().0;
     const SQL: &str = "INSERT INTO payments_received (tenant_id, channel, dedupe_key,
         contract_id, amount_centavos, received_at, reference, payer, status, reason,
-        ledger_entry_id, payload, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ledger_entry_id, payload, created_at, cash_session_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT DO NOTHING RETURNING id";
     Ok(on!(tx, |c| sqlx::query_scalar(SQL)
         .bind(t)
@@ -50,6 +52,7 @@ pub async fn insert_received(
         .bind(r.ledger_entry_id)
         .bind(r.payload)
         .bind(now)
+        .bind(r.cash_session_id)
         .fetch_optional(c)
         .await?))
 }
@@ -66,10 +69,12 @@ pub struct ReceivedRow {
     pub payer: String,
     pub status: String,
     pub reason: Option<String>,
+    pub ledger_entry_id: Option<i64>,
+    pub cash_session_id: Option<i64>,
 }
 
 const COLUMNS: &str = "id, channel, dedupe_key, contract_id, amount_centavos, received_at,
-    reference, payer, status, reason";
+    reference, payer, status, reason, ledger_entry_id, cash_session_id";
 
 pub async fn received_by_key(tx: &mut Scoped, key: &str) -> Result<Option<ReceivedRow>> {
     let t = tx.tenant().0;
@@ -534,6 +539,128 @@ pub async fn contract_ids(tx: &mut Scoped, limit: i64) -> Result<Vec<i64>> {
     Ok(on!(tx, |c| sqlx::query_scalar(SQL)
         .bind(t)
         .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct CashSessionRow {
+    pub id: i64,
+    pub staff_id: i64,
+    pub opened_at: DateTime<Utc>,
+    pub opening_float_centavos: i64,
+    pub status: String,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub expected_cash_centavos: Option<i64>,
+    pub counted_cash_centavos: Option<i64>,
+    pub discrepancy_centavos: Option<i64>,
+    pub note: Option<String>,
+}
+
+const SESSION_COLUMNS: &str = "id, staff_id, opened_at, opening_float_centavos, status,
+    closed_at, expected_cash_centavos, counted_cash_centavos, discrepancy_centavos, note";
+
+/// Open a session for a cashier. `None` when they have one open already.
+pub async fn open_cash_session(
+    tx: &mut Scoped,
+    staff_id: i64,
+    float_centavos: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "INSERT INTO cash_sessions (tenant_id, staff_id, opened_at,
+        opening_float_centavos, status) VALUES ($1, $2, $3, $4, 'abierta')
+        ON CONFLICT DO NOTHING RETURNING id";
+    Ok(on!(tx, |c| sqlx::query_scalar(SQL)
+        .bind(t)
+        .bind(staff_id)
+        .bind(now)
+        .bind(float_centavos)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// The cashier's open session.
+pub async fn open_session_of(tx: &mut Scoped, staff_id: i64) -> Result<Option<CashSessionRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM cash_sessions
+        WHERE tenant_id = $1 AND staff_id = $2 AND status = 'abierta'"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(staff_id)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn cash_session(tx: &mut Scoped, id: i64) -> Result<Option<CashSessionRow>> {
+    let t = tx.tenant().0;
+    let sql =
+        format!("SELECT {SESSION_COLUMNS} FROM cash_sessions WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+/// The cashier's sessions, newest first.
+pub async fn cash_sessions_of(
+    tx: &mut Scoped,
+    staff_id: i64,
+    limit: i64,
+) -> Result<Vec<CashSessionRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM cash_sessions WHERE tenant_id = $1 AND staff_id = $2
+        ORDER BY id DESC LIMIT $3"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(staff_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Close an open session with its corte. False when it was not open.
+pub async fn close_cash_session(
+    tx: &mut Scoped,
+    id: i64,
+    expected: i64,
+    counted: i64,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE cash_sessions SET status = 'cerrada', closed_at = $3,
+        expected_cash_centavos = $4, counted_cash_centavos = $5,
+        discrepancy_centavos = $5 - $4, note = $6
+        WHERE tenant_id = $1 AND id = $2 AND status = 'abierta'";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .bind(expected)
+        .bind(counted)
+        .bind(note)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// Payments a session took, oldest first.
+pub async fn session_payments(tx: &mut Scoped, session_id: i64) -> Result<Vec<ReceivedRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments_received WHERE tenant_id = $1 AND cash_session_id = $2
+        ORDER BY id"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(session_id)
         .fetch_all(c)
         .await?))
 }

@@ -41,6 +41,8 @@ pub struct Received<'a> {
     pub num_operacion: Option<String>,
     /// The provider's message as received.
     pub payload: &'a str,
+    /// The cashier's session, for counter payments.
+    pub cash_session_id: Option<i64>,
 }
 
 /// What became of it.
@@ -326,9 +328,10 @@ pub async fn assign(
 }
 
 /// c_FormaPago of a channel (for the Complemento de Pago).
-fn forma_of_channel(channel: &str) -> &'static str {
+pub(crate) fn forma_of_channel(channel: &str) -> &'static str {
     match channel {
-        "oxxo" => "01",
+        "oxxo" | "efectivo" => "01",
+        "cheque" => "02",
         "card" => "04",
         _ => "03",
     }
@@ -353,6 +356,7 @@ fn row<'a>(
         reason,
         ledger_entry_id,
         payload: r.payload,
+        cash_session_id: r.cash_session_id,
     }
 }
 
@@ -373,6 +377,8 @@ fn channel_label(channel: &str) -> &'static str {
         "codi" => "CoDi",
         "oxxo" => "en OXXO",
         "card" => "con tarjeta",
+        "efectivo" => "en efectivo en ventanilla",
+        "cheque" => "con cheque en ventanilla",
         _ => "recibido",
     }
 }
@@ -442,5 +448,6 @@ pub fn from_stp_abono<'a>(
         payer: &a.nombre_ordenante,
         num_operacion: Some(a.clave_rastreo.clone()),
         payload,
+        cash_session_id: None,
     }
 }

@@ -13,6 +13,7 @@
 //! Invariants: no HTTP, no Leptos; all SQL lives in `db::billing`; all pricing lives in
 //! `billing`. Money is `domain::Money` / integer centavos.
 
+pub mod caja;
 pub mod cancelacion;
 pub mod cobro;
 pub mod complemento;

@@ -1,7 +1,7 @@
 //! Read models of invoices for pages, the bill PDF and (later) CFDI: what a citizen or
 //! staff member sees, with the status derived from the ledger.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use db::billing::InvoiceRow;
 use db::{Db, TenantId};
 use domain::{M3, Money};
@@ -78,6 +78,23 @@ pub fn derive_statuses(
             (status, unpaid)
         })
         .collect()
+}
+
+/// "24 nov 2026, 10:42" in Mexico City time.
+pub fn local_datetime_es(t: DateTime<Utc>) -> String {
+    use chrono::Timelike;
+    const SHORT: [&str; 12] = [
+        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
+    ];
+    let l = t.with_timezone(&chrono_tz::America::Mexico_City);
+    format!(
+        "{} {} {}, {:02}:{:02}",
+        l.day(),
+        SHORT[l.month0() as usize],
+        l.year(),
+        l.hour(),
+        l.minute()
+    )
 }
 
 pub fn period_label(key: i32) -> String {

@@ -284,6 +284,7 @@ async fn settle(
         payer: &order_payer(&order),
         num_operacion: charge.map(|c| c.id.clone()),
         payload,
+        cash_session_id: None,
     };
     let outcome = crate::cobro::apply(db, tenant, &received, now).await?;
     let received_id = match &outcome {
