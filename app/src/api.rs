@@ -776,3 +776,46 @@ pub async fn take_cash(
 pub async fn close_cash(contado: String, nota: String) -> Result<CorteView, AppError> {
     crate::ssr::caja::close(contado, nota).await
 }
+
+/// One reconciliation run (a provider, a day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconRunView {
+    pub id: i64,
+    pub provider: String,
+    pub day: String,
+    pub ran_at: String,
+    pub statement_count: i64,
+    pub ours_count: i64,
+    pub matched: i64,
+    pub issues: i64,
+    pub error: Option<String>,
+}
+
+/// One difference found by a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReconItemView {
+    pub kind: String,
+    pub kind_label: String,
+    pub key: String,
+    pub reference: String,
+    pub statement_amount: String,
+    pub ours_amount: String,
+}
+
+#[server(endpoint = "staff/reconciliations")]
+pub async fn reconciliations() -> Result<Vec<ReconRunView>, AppError> {
+    crate::ssr::conciliacion::runs().await
+}
+
+#[server(endpoint = "staff/reconciliation_items")]
+pub async fn reconciliation_items(
+    corrida: i64,
+) -> Result<(ReconRunView, Vec<ReconItemView>), AppError> {
+    crate::ssr::conciliacion::items(corrida).await
+}
+
+/// Reconcile every provider for `dia` (AAAA-MM-DD) now.
+#[server(endpoint = "staff/reconcile")]
+pub async fn reconcile_now(dia: String) -> Result<usize, AppError> {
+    crate::ssr::conciliacion::run(dia).await
+}

@@ -403,9 +403,9 @@ async fn webhooks_bench(deliveries: usize, senders: usize, contracts: usize) -> 
     let tenant = srv.state.default_tenant;
     let providers = srv.state.payments.clone();
     let sim = srv
-        .dev_conekta
+        .dev_sims
         .as_ref()
-        .map(|d| d.url.clone())
+        .map(|d| d.conekta_url.clone())
         .context("the development Conekta simulator did not start")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = format!("http://{}", listener.local_addr()?);

@@ -233,6 +233,7 @@ async fn headers(req: Request, next: Next) -> Response {
 async fn dev_simulators(State(st): State<AppState>) -> Response {
     axum::Json(serde_json::json!({
         "conekta": st.payments.conekta.as_ref().map(|c| c.base_url().to_string()),
+        "stp": st.payments.stp.as_ref().map(|c| c.base_url().to_string()),
     }))
     .into_response()
 }

@@ -25,9 +25,9 @@ pub use http::router;
 pub struct Server {
     pub state: AppState,
     pub config: Config,
-    /// The Conekta simulator started for development (no `CONEKTA_PRIVATE_KEY`):
-    /// `serve` points its webhooks at this server.
-    pub dev_conekta: Option<payments_rt::DevConekta>,
+    /// The payment simulators started for development (no provider configured):
+    /// `serve` points their webhooks at this server.
+    pub dev_sims: Option<payments_rt::DevSims>,
 }
 
 /// Connect, migrate, seed the demo utility on first start (development), and build
@@ -62,7 +62,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         })?;
     let leptos_options = leptos_options(&config)?;
     let fiscal = Arc::new(fiscal::runtime(&config, &db, &tenants).await);
-    let (providers, dev_conekta) = payments_rt::runtime(&config).await;
+    let (providers, dev_sims) = payments_rt::runtime(&config).await;
     let state = AppState {
         leptos_options,
         auth: auth::Auth {
@@ -85,7 +85,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         Server {
             state,
             config,
-            dev_conekta,
+            dev_sims,
         },
         demo,
     ))
@@ -254,14 +254,17 @@ pub async fn serve(
         .iter()
         .map(|t| TenantId(t.id))
         .collect();
-    if let Some(dev) = &server.dev_conekta {
-        // Development: the local Conekta simulator delivers to this server (default
-        // tenant), signing with a key stored now.
-        let url = format!("http://{}/webhooks/conekta", listener.local_addr()?);
+    if let Some(dev) = &server.dev_sims {
+        // Development: the local simulators deliver to this server (default tenant);
+        // Conekta signs with a key stored now.
+        let here = listener.local_addr()?;
+        dev.stp_sim
+            .set_webhook(&format!("http://{here}/webhooks/stp/abono"));
+        let url = format!("http://{here}/webhooks/conekta");
         match payments_rt::setup_webhooks(
             &server.state.db,
             server.state.default_tenant,
-            &dev.client,
+            &dev.conekta,
             &url,
         )
         .await

@@ -25,7 +25,21 @@ pub async fn run(
     payments: std::sync::Arc<invoicing::orders::Providers>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut scheduled: Option<std::time::Instant> = None;
     loop {
+        // Once an hour: queue yesterday's reconciliation (idempotent per day).
+        if (payments.conekta.is_some() || payments.stp.is_some())
+            && scheduled.is_none_or(|t| t.elapsed() > Duration::from_secs(3600))
+        {
+            for t in &tenants {
+                if let Err(e) =
+                    invoicing::conciliacion::schedule_yesterday(&db, *t, Utc::now()).await
+                {
+                    tracing::warn!(error = %e, tenant = %t, "could not schedule reconciliation");
+                }
+            }
+            scheduled = Some(std::time::Instant::now());
+        }
         let mut busy = false;
         for t in &tenants {
             match tick(&db, *t, mode, &billing, &fiscal, &payments).await {
@@ -103,6 +117,28 @@ pub async fn tick(
                     let wait = chrono::Duration::minutes(1 << item.attempts.clamp(0, 5));
                     tracing::warn!(kind = %item.kind, error = %e, "fiscal worker pass failed");
                     repo::outbox_failed(&mut tx, item.id, &e, now + wait).await?;
+                }
+            }
+            tx.commit().await?;
+            continue;
+        }
+        if item.kind == invoicing::conciliacion::RECONCILE {
+            let outcome =
+                invoicing::conciliacion::deliver(db, tenant, payments, &item.payload.0, now).await;
+            let mut tx = db.write(tenant).await?;
+            match outcome {
+                Ok(summary) => {
+                    tracing::info!(%summary, "reconciliation");
+                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
+                }
+                Err(e) => {
+                    repo::outbox_failed(
+                        &mut tx,
+                        item.id,
+                        &e.to_string(),
+                        now + chrono::Duration::minutes(15),
+                    )
+                    .await?;
                 }
             }
             tx.commit().await?;

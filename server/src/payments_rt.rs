@@ -1,7 +1,8 @@
 //! The payment providers for `serve`: Conekta from the environment
-//! (`CONEKTA_PRIVATE_KEY`, optional `CONEKTA_URL`), or — in development when none is
-//! configured — the Conekta simulator on a local port (the same client, pointed at it
-//! by URL), whose webhooks `serve` points at itself.
+//! (`CONEKTA_PRIVATE_KEY`, optional `CONEKTA_URL`) and STP's conciliación (`STP_URL`,
+//! `STP_EMPRESA`), or — in development when they are not configured — the Conekta and
+//! STP simulators on local ports (the same clients, pointed at them by URL), whose
+//! webhooks `serve` points at itself.
 
 use std::sync::Arc;
 
@@ -10,60 +11,85 @@ use db::{Db, TenantId};
 use crate::Config;
 use crate::config::Mode;
 use crate::sim::conekta::ConektaSim;
+use crate::sim::stp::StpSim;
 
-/// The development Conekta simulator and a client for it.
-pub struct DevConekta {
-    pub sim: Arc<ConektaSim>,
-    pub url: String,
-    pub client: conekta::Conekta,
+/// The development simulators and a Conekta client for them.
+pub struct DevSims {
+    pub conekta_sim: Arc<ConektaSim>,
+    pub conekta_url: String,
+    pub conekta: conekta::Conekta,
+    pub stp_sim: Arc<StpSim>,
+    pub stp_url: String,
 }
 
-pub async fn runtime(config: &Config) -> (invoicing::orders::Providers, Option<DevConekta>) {
+pub async fn runtime(config: &Config) -> (invoicing::orders::Providers, Option<DevSims>) {
     let mut p = invoicing::orders::Providers {
         oxxo_days: config.payments.oxxo_days,
         max_event_age: chrono::Duration::hours(config.payments.max_event_age_hours),
         ..Default::default()
     };
-    match conekta::Conekta::from_env() {
-        Ok(Some(c)) => {
-            p.conekta_label = c.base_url().to_string();
-            p.conekta = Some(c);
+    let configured = (conekta::Conekta::from_env(), stp::Stp::from_env());
+    match configured {
+        (Ok(c), Ok(s)) if c.is_some() || s.is_some() => {
+            if let Some(c) = c {
+                p.conekta_label = c.base_url().to_string();
+                p.conekta = Some(c);
+            }
+            p.stp = s;
             return (p, None);
         }
-        Ok(None) => {}
-        Err(e) => {
+        (Err(e), _) => {
             tracing::error!(error = %e, "Conekta configuration");
             return (p, None);
         }
+        (_, Err(e)) => {
+            tracing::error!(error = %e, "STP configuration");
+            return (p, None);
+        }
+        _ => {}
     }
     if config.mode != Mode::Development {
-        tracing::warn!("no CONEKTA_PRIVATE_KEY: OXXO and card payments are off");
+        tracing::warn!(
+            "no CONEKTA_PRIVATE_KEY nor STP_URL: OXXO, card and SPEI statements are off"
+        );
         return (p, None);
     }
-    match start_dev_conekta().await {
+    match start_dev_sims().await {
         Ok(dev) => {
-            tracing::info!(url = %dev.url, "Conekta simulator for development");
-            p.conekta_label = format!("simulador local en {} (desarrollo)", dev.url);
-            p.conekta = Some(dev.client.clone());
+            tracing::info!(conekta = %dev.conekta_url, stp = %dev.stp_url, "payment simulators for development");
+            p.conekta_label = format!("simulador local en {} (desarrollo)", dev.conekta_url);
+            p.conekta = Some(dev.conekta.clone());
+            p.stp = stp::Stp::new(&dev.stp_url, "SUPRA").ok();
             (p, Some(dev))
         }
         Err(e) => {
-            tracing::error!(error = %e, "could not start the Conekta simulator");
+            tracing::error!(error = %e, "could not start the payment simulators");
             (p, None)
         }
     }
 }
 
-async fn start_dev_conekta() -> anyhow::Result<DevConekta> {
+async fn start_dev_sims() -> anyhow::Result<DevSims> {
     let key = format!("key_{}", uuid::Uuid::new_v4().simple());
-    let sim = ConektaSim::new(&key);
+    let conekta_sim = ConektaSim::new(&key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    sim.set_base_url(&url);
-    let router = crate::sim::conekta::router(sim.clone());
+    let conekta_url = format!("http://{}", listener.local_addr()?);
+    conekta_sim.set_base_url(&conekta_url);
+    let router = crate::sim::conekta::router(conekta_sim.clone());
     tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = conekta::Conekta::new(&url, &key)?;
-    Ok(DevConekta { sim, url, client })
+    let stp_sim = StpSim::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let stp_url = format!("http://{}", listener.local_addr()?);
+    let router = crate::sim::stp::router(stp_sim.clone());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let conekta = conekta::Conekta::new(&conekta_url, &key)?;
+    Ok(DevSims {
+        conekta_sim,
+        conekta_url,
+        conekta,
+        stp_sim,
+        stp_url,
+    })
 }
 
 /// Point Conekta's webhooks at `webhook_url` and store the key it signs them with:

@@ -7,6 +7,7 @@ mod caja;
 mod cfdi;
 mod citizen;
 mod cobro;
+mod conciliacion;
 mod pagos;
 mod staff;
 
@@ -16,6 +17,7 @@ pub use caja::StaffCash;
 pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use cobro::StaffUnmatched;
+pub use conciliacion::StaffReconciliation;
 pub use pagos::CitizenPay;
 pub use staff::*;
 

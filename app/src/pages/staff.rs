@@ -58,6 +58,7 @@ pub(crate) fn StaffBar() -> impl IntoView {
                             {m.can_take_payments.then(|| view! {
                                 <StaffLink href="/personal/caja" label="Caja"/>
                                 <StaffLink href="/personal/pagos" label="Pagos sin asignar"/>
+                                <StaffLink href="/personal/conciliacion" label="Conciliación"/>
                             })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>

@@ -664,3 +664,172 @@ pub async fn session_payments(tx: &mut Scoped, session_id: i64) -> Result<Vec<Re
         .fetch_all(c)
         .await?))
 }
+
+/// Payments whose dedupe key starts with `prefix` (a provider: `stp:`, `conekta:`)
+/// received in `[from, to)`.
+pub async fn received_between(
+    tx: &mut Scoped,
+    prefix: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<ReceivedRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments_received WHERE tenant_id = $1
+        AND dedupe_key LIKE $2 AND received_at >= $3 AND received_at < $4 ORDER BY id"
+    );
+    let like = format!("{prefix}%");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(&like)
+        .bind(from)
+        .bind(to)
+        .fetch_all(c)
+        .await?))
+}
+
+/// A provider's orders created in `[from, to)`.
+pub async fn orders_created_between(
+    tx: &mut Scoped,
+    provider: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<OrderRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {ORDER_COLUMNS} FROM payment_orders WHERE tenant_id = $1 AND provider = $2
+        AND created_at >= $3 AND created_at < $4 ORDER BY id"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(provider)
+        .bind(from)
+        .bind(to)
+        .fetch_all(c)
+        .await?))
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ReconciliationRunRow {
+    pub id: i64,
+    pub provider: String,
+    pub day: chrono::NaiveDate,
+    pub ran_at: DateTime<Utc>,
+    pub statement_count: i64,
+    pub ours_count: i64,
+    pub matched: i64,
+    pub issues: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReconciliationItem {
+    pub kind: &'static str,
+    pub provider_key: String,
+    pub reference: String,
+    pub statement_centavos: Option<i64>,
+    pub ours_centavos: Option<i64>,
+    pub received_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, FromRow, PartialEq, Eq)]
+pub struct ReconciliationItemRow {
+    pub id: i64,
+    pub kind: String,
+    pub provider_key: String,
+    pub reference: String,
+    pub statement_centavos: Option<i64>,
+    pub ours_centavos: Option<i64>,
+    pub received_id: Option<i64>,
+}
+
+/// Store a reconciliation run with its items.
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_reconciliation(
+    tx: &mut Scoped,
+    provider: &str,
+    day: chrono::NaiveDate,
+    statement_count: i64,
+    ours_count: i64,
+    matched: i64,
+    items: &[NewReconciliationItem],
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<i64> {
+    let t = tx.tenant().0;
+    const RUN: &str = "INSERT INTO reconciliation_runs (tenant_id, provider, day, ran_at,
+        statement_count, ours_count, matched, issues, error)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+    let issues = items.len() as i64;
+    let id: i64 = on!(tx, |c| sqlx::query_scalar(RUN)
+        .bind(t)
+        .bind(provider)
+        .bind(day)
+        .bind(now)
+        .bind(statement_count)
+        .bind(ours_count)
+        .bind(matched)
+        .bind(issues)
+        .bind(error)
+        .fetch_one(c)
+        .await?);
+    const ITEM: &str = "INSERT INTO reconciliation_items (tenant_id, run_id, kind, provider_key,
+        reference, statement_centavos, ours_centavos, received_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    for i in items {
+        on!(tx, |c| sqlx::query(ITEM)
+            .bind(t)
+            .bind(id)
+            .bind(i.kind)
+            .bind(&i.provider_key)
+            .bind(&i.reference)
+            .bind(i.statement_centavos)
+            .bind(i.ours_centavos)
+            .bind(i.received_id)
+            .execute(c)
+            .await
+            .map(|_| ())?);
+    }
+    Ok(id)
+}
+
+const RUN_COLUMNS: &str =
+    "id, provider, day, ran_at, statement_count, ours_count, matched, issues, error";
+
+pub async fn reconciliation_runs(tx: &mut Scoped, limit: i64) -> Result<Vec<ReconciliationRunRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM reconciliation_runs WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+pub async fn reconciliation_run(tx: &mut Scoped, id: i64) -> Result<Option<ReconciliationRunRow>> {
+    let t = tx.tenant().0;
+    let sql =
+        format!("SELECT {RUN_COLUMNS} FROM reconciliation_runs WHERE tenant_id = $1 AND id = $2");
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(id)
+        .fetch_optional(c)
+        .await?))
+}
+
+pub async fn reconciliation_items(
+    tx: &mut Scoped,
+    run_id: i64,
+) -> Result<Vec<ReconciliationItemRow>> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT id, kind, provider_key, reference, statement_centavos,
+        ours_centavos, received_id FROM reconciliation_items
+        WHERE tenant_id = $1 AND run_id = $2 ORDER BY id";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(run_id)
+        .fetch_all(c)
+        .await?))
+}

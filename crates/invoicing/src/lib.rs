@@ -17,6 +17,7 @@ pub mod caja;
 pub mod cancelacion;
 pub mod cobro;
 pub mod complemento;
+pub mod conciliacion;
 pub mod fiscal;
 pub mod orders;
 mod run;

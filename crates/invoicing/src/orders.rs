@@ -18,6 +18,8 @@ use crate::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct Providers {
     pub conekta: Option<conekta::Conekta>,
+    /// STP's conciliación service (SPEI statements).
+    pub stp: Option<stp::Stp>,
     /// Where Conekta is, for staff ("api.conekta.io", "simulador local …").
     pub conekta_label: String,
     /// Days an OXXO reference stays valid.
@@ -30,6 +32,7 @@ impl Default for Providers {
     fn default() -> Self {
         Providers {
             conekta: None,
+            stp: None,
             conekta_label: "sin configurar".into(),
             oxxo_days: 30,
             max_event_age: Duration::days(3),

@@ -1,2 +1,3 @@
 pub mod conekta;
 pub mod pac;
+pub mod stp;

@@ -259,6 +259,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The development Conekta simulator the server started (its base URL).
     pub conekta_sim: Option<String>,
+    /// The development STP simulator (its base URL).
+    pub stp_sim: Option<String>,
     /// The server's payment providers (its Conekta client), for tests that create
     /// references through the engine.
     pub payment_providers: std::sync::Arc<invoicing::orders::Providers>,
@@ -311,8 +313,9 @@ where
     let (srv, _logins) = server::prepare(config).await.expect("server::prepare");
     let db = srv.state.db.clone();
     let tenant = srv.state.default_tenant;
-    let conekta_sim = srv.dev_conekta.as_ref().map(|d| d.url.clone());
+    let conekta_sim = srv.dev_sims.as_ref().map(|d| d.conekta_url.clone());
     let payment_providers = srv.state.payments.clone();
+    let stp_sim = srv.dev_sims.as_ref().map(|d| d.stp_url.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -336,6 +339,7 @@ where
         tenant,
         backend,
         conekta_sim,
+        stp_sim,
         payment_providers,
         stop: Some(tx),
         handle: Some(handle),
