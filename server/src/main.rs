@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: CfdiCommand,
     },
+    /// Payments: provider set-up, reconciliation, collection blocks.
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
     /// Simulators of external providers, speaking their real wire formats.
     Sim {
         #[command(subcommand)]
@@ -136,6 +141,53 @@ enum SimCommand {
         /// SAT's schema bundle (cfdi40-bundle.xsd) to validate documents with xmllint.
         #[arg(long)]
         xsd: Option<PathBuf>,
+    },
+    /// The Conekta simulator (point CONEKTA_URL and CONEKTA_PRIVATE_KEY at it).
+    Conekta {
+        #[arg(long, default_value = "127.0.0.1:8092")]
+        listen: String,
+        #[arg(long, env = "CONEKTA_PRIVATE_KEY", default_value = "key_demo")]
+        private_key: String,
+        /// Where to deliver webhooks (also settable with `POST /webhooks`).
+        #[arg(long)]
+        webhook: Option<String>,
+    },
+    /// The STP simulator: sends abonos to `--webhook`, answers conciliación (point
+    /// STP_URL at it).
+    Stp {
+        #[arg(long, default_value = "127.0.0.1:8093")]
+        listen: String,
+        #[arg(long)]
+        webhook: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PaymentsCommand {
+    /// Create Conekta's webhook key (stored for the tenant) and point its webhooks at
+    /// `--webhook-url` (e.g. https://pagos.example/webhooks/conekta). Uses
+    /// CONEKTA_PRIVATE_KEY and CONEKTA_URL.
+    ConektaSetup {
+        #[arg(long)]
+        webhook_url: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Reconcile a day (AAAA-MM-DD) against every configured provider now.
+    Reconcile {
+        #[arg(long)]
+        day: chrono::NaiveDate,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Stop (`--reason "…"`) or resume (no reason) collection for a contract.
+    Block {
+        #[arg(long)]
+        contract: String,
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -282,7 +334,129 @@ async fn main() -> anyhow::Result<()> {
             axum::serve(listener, server::sim::pac::router(sim)).await?;
             Ok(())
         }
+        Command::Sim {
+            command:
+                SimCommand::Conekta {
+                    listen,
+                    private_key,
+                    webhook,
+                },
+        } => {
+            let sim = server::sim::conekta::ConektaSim::new(&private_key);
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            let url = format!("http://{}", listener.local_addr()?);
+            sim.set_base_url(&url);
+            if let Some(w) = webhook {
+                sim.add_webhook(&w);
+            }
+            println!("Conekta simulator on {url}");
+            axum::serve(listener, server::sim::conekta::router(sim)).await?;
+            Ok(())
+        }
+        Command::Sim {
+            command: SimCommand::Stp { listen, webhook },
+        } => {
+            let sim = server::sim::stp::StpSim::new();
+            if let Some(w) = webhook {
+                sim.set_webhook(&w);
+            }
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!("STP simulator on http://{}", listener.local_addr()?);
+            axum::serve(listener, server::sim::stp::router(sim)).await?;
+            Ok(())
+        }
+        Command::Payments { command } => payments_command(&config, command).await,
         Command::Bench { command } => server::bench::run(&config, command).await,
+    }
+}
+
+async fn payments_command(config: &Config, command: PaymentsCommand) -> anyhow::Result<()> {
+    match command {
+        PaymentsCommand::ConektaSetup {
+            webhook_url,
+            tenant,
+        } => {
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let client = conekta::Conekta::from_env()?
+                .context("set CONEKTA_PRIVATE_KEY (and CONEKTA_URL for a simulator)")?;
+            let id = server::payments_rt::setup_webhooks(&db, t, &client, &webhook_url).await?;
+            println!("Conekta webhook key {id} stored; events go to {webhook_url}");
+            Ok(())
+        }
+        PaymentsCommand::Reconcile { day, tenant } => {
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let (providers, _) = server::payments_rt::runtime(config).await;
+            let runs =
+                invoicing::conciliacion::run_day(&db, t, &providers, day, chrono::Utc::now())
+                    .await?;
+            let mut tx = db.read(t).await?;
+            for id in runs {
+                if let Some(r) = db::payments::reconciliation_run(&mut tx, id).await? {
+                    println!(
+                        "{} {}: {} in the statement, {} ours, {} matched, {} differences{}",
+                        r.provider,
+                        r.day,
+                        r.statement_count,
+                        r.ours_count,
+                        r.matched,
+                        r.issues,
+                        r.error
+                            .map(|e| format!(" (error: {e})"))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+            Ok(())
+        }
+        PaymentsCommand::Block {
+            contract,
+            reason,
+            tenant,
+        } => {
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let mut tx = db.write(t).await?;
+            let c = db::repo::contract_contact(&mut tx, &contract)
+                .await?
+                .with_context(|| format!("no contract {contract}"))?;
+            db::payments::set_collection_block(
+                &mut tx,
+                c.contract_id,
+                reason.as_deref().filter(|r| !r.trim().is_empty()),
+                chrono::Utc::now(),
+            )
+            .await?;
+            db::repo::record_event(
+                &mut tx,
+                db::repo::NewEvent {
+                    actor_kind: "system",
+                    actor_id: None,
+                    action: if reason.is_some() {
+                        "collection.blocked"
+                    } else {
+                        "collection.resumed"
+                    },
+                    subject_kind: Some("contract"),
+                    subject_id: Some(c.contract_id),
+                    data: serde_json::json!({ "motivo": reason }),
+                    ip: None,
+                    now: chrono::Utc::now(),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            println!(
+                "contract {contract}: collection {}",
+                if reason.is_some() {
+                    "stopped"
+                } else {
+                    "resumed"
+                }
+            );
+            Ok(())
+        }
     }
 }
 
