@@ -819,3 +819,18 @@ pub async fn reconciliation_items(
 pub async fn reconcile_now(dia: String) -> Result<usize, AppError> {
     crate::ssr::conciliacion::run(dia).await
 }
+
+/// One applied payment in the citizen's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentHistoryRow {
+    pub id: i64,
+    pub date: String,
+    pub method: String,
+    pub amount: String,
+    pub reference: String,
+}
+
+#[server(endpoint = "citizen/payments")]
+pub async fn payment_history() -> Result<Vec<PaymentHistoryRow>, AppError> {
+    crate::ssr::pagos::history().await
+}

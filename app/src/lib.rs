@@ -58,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cuenta/agregar") view=LinkContract/>
                     <Route path=path!("cuenta/recibos") view=CitizenBills ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/pagar") view=CitizenPay ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/pagos") view=CitizenPayments ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/recibos/:id") view=CitizenBill ssr=SsrMode::Async/>
                     <Route path=path!("sin-conexion") view=OfflinePage/>
                     <Route path=path!("personal/entrar") view=StaffLogin/>

@@ -34,6 +34,11 @@ pub fn router(state: AppState) -> Router {
             "/cuenta/pagos/{id}/codigo.png",
             get(app::ssr::pagos::barcode),
         )
+        .route("/cuenta/pagos.csv", get(app::ssr::pagos::history_csv))
+        .route(
+            "/cuenta/pagos/{id}/recibo.pdf",
+            get(app::ssr::pagos::receipt),
+        )
         .route(
             "/personal/caja/recibos/{id}/pdf",
             get(app::ssr::caja::receipt_pdf),

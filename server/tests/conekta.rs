@@ -236,6 +236,48 @@ async fn oxxo(backend: Backend, name: &str) {
         .expect("listed");
     assert_eq!(listed["status"], "confirmado");
 
+    // The payment is in the citizen's history, with a receipt and the CSV export.
+    let (s, history) = json(app.post_fn("citizen/payments", &[]).await).await;
+    assert_eq!(s, StatusCode::OK, "{history}");
+    let row = history
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|p| p["method"] == "Efectivo en OXXO")
+        .cloned()
+        .expect("the OXXO payment is listed");
+    assert_eq!(
+        centavos(row["amount"].as_str().expect("amount")),
+        bill_amount
+    );
+    let pid = row["id"].as_i64().expect("id");
+    let r = app.get(&format!("/cuenta/pagos/{pid}/recibo.pdf")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+    assert_eq!(
+        stranger
+            .get(&format!("/cuenta/pagos/{pid}/recibo.pdf"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "another contract's receipt"
+    );
+    let r = app.get("/cuenta/pagos.csv").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let csv = r.text().await.expect("csv");
+    assert!(
+        csv.contains("fecha,forma de pago,importe,referencia,folio"),
+        "{csv}"
+    );
+    let pesos = format!("{}.{:02}", bill_amount / 100, bill_amount % 100);
+    assert!(csv.contains(&format!("Efectivo en OXXO,{pesos},")), "{csv}");
+
     // A reference that expires unpaid.
     let k4 = fresh("d");
     let (_, o2) = json(

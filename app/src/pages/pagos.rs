@@ -30,6 +30,7 @@ pub fn CitizenPay() -> AnyView {
         <Title text="Pagar"/>
         <p><a href="/cuenta">"← Mi cuenta"</a></p>
         <h1>"Pagar"</h1>
+        <p><a href="/cuenta/pagos">"Ver mis pagos y recibos"</a></p>
         {move || pay.value().get().and_then(Result::ok).map(|o| view! { <ReferenceCard o/> })}
         <Suspense fallback=|| view! { <p>"Cargando…"</p> }>
             {move || Suspend::new(async move {
@@ -190,4 +191,44 @@ fn OrderList(c: PayChoices) -> impl IntoView {
             </table>
         </section>
     })
+}
+
+/// The citizen's payment history, with a receipt per payment and a CSV export.
+#[component]
+pub fn CitizenPayments() -> AnyView {
+    let data = Resource::new(|| (), |_| payment_history());
+    view! {
+        <Title text="Mis pagos"/>
+        <p><a href="/cuenta">"← Mi cuenta"</a></p>
+        <h1>"Mis pagos"</h1>
+        <Suspense fallback=|| view! { <p>"Cargando…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(rows) if rows.is_empty() => view! { <p role="status">"Aún no hay pagos registrados en este contrato."</p> }.into_any(),
+                    Ok(rows) => view! {
+                        <p><a class="button" href="/cuenta/pagos.csv" rel="external" download="">"Descargar historial (CSV)"</a></p>
+                        <table class="payments">
+                            <thead><tr>
+                                <th scope="col">"Fecha"</th><th scope="col">"Forma de pago"</th>
+                                <th scope="col">"Importe"</th><th scope="col">"Recibo"</th>
+                            </tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td>{p.date.clone()}</td><td>{p.method}</td><td>{p.amount}</td>
+                                        <td><a href=format!("/cuenta/pagos/{}/recibo.pdf", p.id) rel="external" target="_blank">
+                                            {format!("Recibo del {}", p.date)}<span class="visually-hidden">" (PDF, se abre en otra pestaña)"</span>
+                                        </a></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/entrar"/> }.into_any(),
+                    Err(e) => view! { <p role="alert" class="form-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
 }

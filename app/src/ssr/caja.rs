@@ -176,7 +176,7 @@ pub async fn receipt_pdf(
         Ok(s) => s,
         Err(e) => return handler_error(e, &h, "/personal/entrar"),
     };
-    match invoicing::caja::receipt(&st.db, s.r.tenant, id, &s.name).await {
+    match invoicing::caja::receipt(&st.db, s.r.tenant, id, Some(&s.name), None).await {
         Ok(pdf) => (
             StatusCode::OK,
             [

@@ -291,3 +291,131 @@ pub async fn barcode(State(st): State<AppState>, Path(id): Path<i64>, req: Reque
         Err(e) => handler_error(AppError::invalid("referencia", e.to_string()), h, "/entrar"),
     }
 }
+
+fn history_row(p: &db::payments::ReceivedRow) -> PaymentHistoryRow {
+    PaymentHistoryRow {
+        id: p.id,
+        date: auth::format_local(p.received_at),
+        method: invoicing::caja::channel_label(&p.channel).into(),
+        amount: Money::from_centavos(p.amount_centavos).format_mxn(),
+        reference: p.reference.clone(),
+    }
+}
+
+pub async fn history() -> Result<Vec<PaymentHistoryRow>, AppError> {
+    let (_, contract_id, r) = my_contract().await?;
+    let mut tx = r.st.db.read(r.tenant).await?;
+    Ok(
+        db::payments::received_of_contract(&mut tx, contract_id, 500)
+            .await?
+            .iter()
+            .map(history_row)
+            .collect(),
+    )
+}
+
+/// `GET /cuenta/pagos.csv`: the active contract's payment history as CSV (UTF-8 with
+/// BOM so spreadsheet programs read the accents).
+pub async fn history_csv(State(st): State<AppState>, req: Request) -> Response {
+    let h = req.headers();
+    let r = Req::from_headers(st.clone(), h, peer_of(&req));
+    let (citizen_id, contract_id) = match citizen_of(&r).await {
+        Ok(c) => c,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    let rows = async {
+        let mut tx = st.db.read(r.tenant).await?;
+        if !repo::citizen_has_contract(&mut tx, citizen_id, contract_id).await? {
+            return Err(AppError::NotFound);
+        }
+        let number = repo::account_by_id(&mut tx, contract_id)
+            .await?
+            .map(|a| a.number)
+            .unwrap_or_default();
+        Ok::<_, AppError>((
+            number,
+            db::payments::received_of_contract(&mut tx, contract_id, 10_000).await?,
+        ))
+    }
+    .await;
+    let (number, rows) = match rows {
+        Ok(x) => x,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    let mut write = || -> Result<Vec<u8>, csv::Error> {
+        w.write_record(["fecha", "forma de pago", "importe", "referencia", "folio"])?;
+        for p in &rows {
+            let v = history_row(p);
+            let pesos = format!("{}.{:02}", p.amount_centavos / 100, p.amount_centavos % 100);
+            w.write_record([
+                v.date.as_str(),
+                v.method.as_str(),
+                pesos.as_str(),
+                v.reference.as_str(),
+                &format!("PAGO-{:08}", p.id),
+            ])?;
+        }
+        w.flush()?;
+        Ok(w.get_ref().clone())
+    };
+    match write() {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/csv; charset=utf-8"),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&format!("attachment; filename=\"pagos-{number}.csv\""))
+                        .unwrap_or(HeaderValue::from_static("attachment")),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => handler_error(AppError::Internal, h, "/entrar"),
+    }
+}
+
+/// `GET /cuenta/pagos/{id}/recibo.pdf`: the receipt of one of the citizen's payments.
+pub async fn receipt(State(st): State<AppState>, Path(id): Path<i64>, req: Request) -> Response {
+    let h = req.headers();
+    let r = Req::from_headers(st.clone(), h, peer_of(&req));
+    let (citizen_id, contract_id) = match citizen_of(&r).await {
+        Ok(c) => c,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    let allowed = async {
+        let mut tx = st.db.read(r.tenant).await?;
+        repo::citizen_has_contract(&mut tx, citizen_id, contract_id).await
+    }
+    .await;
+    if !matches!(allowed, Ok(true)) {
+        return handler_error(AppError::NotFound, h, "/entrar");
+    }
+    match invoicing::caja::receipt(&st.db, r.tenant, id, None, Some(contract_id)).await {
+        Ok(pdf) => (
+            StatusCode::OK,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/pdf"),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-store"),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Err(e) => handler_error(e.into(), h, "/entrar"),
+    }
+}

@@ -833,3 +833,22 @@ pub async fn reconciliation_items(
         .fetch_all(c)
         .await?))
 }
+
+/// A contract's applied payments, newest first.
+pub async fn received_of_contract(
+    tx: &mut Scoped,
+    contract_id: i64,
+    limit: i64,
+) -> Result<Vec<ReceivedRow>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {COLUMNS} FROM payments_received WHERE tenant_id = $1 AND contract_id = $2
+        AND status = 'aplicado' ORDER BY received_at DESC, id DESC LIMIT $3"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(contract_id)
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}

@@ -327,21 +327,41 @@ async fn audit(
     Ok(())
 }
 
-/// The 80 mm receipt of a counter payment.
+/// A payment's channel as printed on receipts and lists.
+pub fn channel_label(channel: &str) -> &'static str {
+    match channel {
+        "efectivo" => "Efectivo en ventanilla",
+        "cheque" => "Cheque en ventanilla",
+        "oxxo" => "Efectivo en OXXO",
+        "spei" => "Transferencia SPEI",
+        "codi" => "CoDi",
+        "card" => "Tarjeta",
+        _ => "Otro",
+    }
+}
+
+/// The 80 mm receipt of an applied payment: a counter payment (folio of its cash
+/// session, the cashier who took it) or one a provider reported (`cashier` None).
+/// `contract` limits it to that contract's payments.
 pub async fn receipt(
     db: &Db,
     tenant: TenantId,
     received_id: i64,
-    cashier: &str,
+    cashier: Option<&str>,
+    contract: Option<i64>,
 ) -> Result<Vec<u8>> {
     let mut tx = db.read(tenant).await?;
     let r = db::payments::received_by_id(&mut tx, received_id)
         .await?
         .ok_or(Error::NotFound)?;
-    let Some(session) = r.cash_session_id else {
-        return Err(Error::NotFound);
-    };
     let contract_id = r.contract_id.ok_or(Error::NotFound)?;
+    if r.status != "aplicado" || contract.is_some_and(|c| c != contract_id) {
+        return Err(Error::NotFound);
+    }
+    let folio = match r.cash_session_id {
+        Some(session) => format!("CAJA-{session}-{:06}", r.id),
+        None => format!("PAGO-{:08}", r.id),
+    };
     let account = db::repo::account_by_id(&mut tx, contract_id)
         .await?
         .ok_or(Error::NotFound)?;
@@ -369,15 +389,12 @@ pub async fn receipt(
     let doc = billpdf::receipt::ReceiptDocument {
         utility_name: tenant_row.map(|t| t.name).unwrap_or_default(),
         utility_rfc: issuer.map(|i| i.rfc),
-        folio: format!("CAJA-{session}-{:06}", r.id),
+        folio,
         date: crate::local_datetime_es(r.received_at),
-        cashier: cashier.to_string(),
+        cashier: cashier.unwrap_or("Pago en línea").to_string(),
         contract_number: account.number.clone(),
         titular: account.full_name.clone(),
-        method: match r.channel.as_str() {
-            "cheque" => "Cheque".to_string(),
-            other => method_label(other).to_string(),
-        },
+        method: channel_label(&r.channel).to_string(),
         amount: Money::from_centavos(r.amount_centavos).format_mxn(),
         applied,
         credit: (credit > 0).then(|| Money::from_centavos(credit).format_mxn()),
