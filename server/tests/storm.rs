@@ -236,8 +236,8 @@ async fn storm(backend: Backend, name: &str) {
         .expect("events");
     assert_eq!(
         stored as usize,
-        2 * ORDERS,
-        "each Conekta event stored once"
+        ABONOS + 2 * ORDERS,
+        "each provider event (abono, charge.paid, order.paid) stored once"
     );
     drop(tx);
     app.shutdown().await;
