@@ -43,3 +43,24 @@ test('a cashier opens the drawer, takes a payment, prints the receipt and closes
   await expect(corte).toContainText('$250.00');
   await checkA11y(page, 'corte de caja');
 });
+
+test('reconciliation: a day run on demand, with its report and drill-down', async ({ page }) => {
+  await staffSignIn(page, 'facturacion@cea-qro.example');
+  await page.getByRole('navigation', { name: 'Personal' }).getByRole('link', { name: 'Conciliación' }).click();
+  await page.waitForURL((u) => u.pathname === '/personal/conciliacion');
+  const dia = page.getByLabel('Día (AAAA-MM-DD)');
+  await dia.fill('ayer');
+  await page.getByRole('button', { name: 'Conciliar' }).click();
+  await expectFieldError(page, page.locator('#dia'), /AAAA-MM-DD/);
+
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Mexico_City' }).format(new Date());
+  await dia.fill(today);
+  await page.getByRole('button', { name: 'Conciliar' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Conciliación terminada' })).toBeVisible();
+  const runs = page.getByRole('region', { name: 'Conciliaciones recientes' });
+  await expect(runs.getByRole('link', { name: `${today} · SPEI (STP)` })).toBeVisible();
+  await checkA11y(page, 'reconciliation');
+  await runs.getByRole('link', { name: `${today} · OXXO y tarjeta (Conekta)` }).first().click();
+  await expect(page.getByRole('region', { name: `OXXO y tarjeta (Conekta) · ${today}` })).toBeVisible();
+  await checkA11y(page, 'reconciliation detail');
+});

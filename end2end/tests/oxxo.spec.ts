@@ -74,4 +74,17 @@ test('OXXO: a reference with its barcode, paid at the till, lowers the balance o
   await expect(page.getByRole('region', { name: 'Referencias por pagar en OXXO' })).toHaveCount(0);
   await open(page, '/cuenta/pagar');
   await expect(page.getByRole('region', { name: 'Tus referencias de pago' }).getByRole('row').filter({ hasText: shown })).toContainText('Pago confirmado');
+
+  // The payment history lists it, with its receipt and the CSV export.
+  await page.getByRole('link', { name: 'Ver mis pagos y recibos' }).click();
+  await page.waitForURL((u) => u.pathname === '/cuenta/pagos');
+  const row = page.getByRole('row').filter({ hasText: 'Efectivo en OXXO' }).filter({ hasText: '$25.50' });
+  await expect(row).toHaveCount(1);
+  const receipt = await row.getByRole('link', { name: /^Recibo del/ }).getAttribute('href');
+  const pdf = await page.request.get(receipt!);
+  expect(pdf.status()).toBe(200);
+  expect(pdf.headers()['content-type']).toBe('application/pdf');
+  const csv = await page.request.get('/cuenta/pagos.csv');
+  expect(await csv.text()).toContain('Efectivo en OXXO,25.50,');
+  await checkA11y(page, 'payment history');
 });
