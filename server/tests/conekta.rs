@@ -406,3 +406,97 @@ async fn oxxo(backend: Backend, name: &str) {
 }
 
 both!(sqlite_oxxo, postgres_oxxo, oxxo);
+
+/// Card payments, server side: a token (Conekta's server-side test tokens stand in for
+/// the browser's tokenizer) is charged with 3-D Secure — the citizen is sent to the
+/// bank's page and back — and the payment is applied once when Conekta reports it;
+/// declines come back as a field error with the alternatives.
+async fn card(backend: Backend, name: &str) {
+    let Some(app) = spawn(backend, name).await else {
+        return;
+    };
+    let sim = app.conekta_sim.clone().expect("Conekta simulator");
+    let providers = app.payment_providers.clone();
+    let number = demo_contracts()[0].clone();
+    let (contract_id, before) = balance(&app, &number).await;
+    let order = |token: &'static str, key: &'static str| {
+        let (db, tenant, providers) = (app.db.clone(), app.tenant, providers.clone());
+        async move {
+            invoicing::orders::create(
+                &db,
+                tenant,
+                &providers,
+                &invoicing::orders::NewOrderRequest {
+                    contract_id,
+                    citizen_id: None,
+                    invoice_id: None,
+                    amount_centavos: 1_234_567,
+                    method: invoicing::orders::Method::Card {
+                        token_id: token.into(),
+                        return_url: "https://agua.example/cuenta/pagar/tarjeta".into(),
+                    },
+                    idempotency_key: key.into(),
+                },
+                chrono::Utc::now(),
+            )
+            .await
+        }
+    };
+    // Declined cards: the bank's reason and what else the citizen can do.
+    for token in ["tok_test_card_declined", "tok_test_insufficient_funds"] {
+        match order(token, token).await {
+            Err(invoicing::Error::Invalid { field, message }) => {
+                assert_eq!(field, "tarjeta");
+                assert!(
+                    message.contains("OXXO") && message.contains("SPEI"),
+                    "{message}"
+                );
+            }
+            other => panic!("{token}: expected a decline, got {other:?}"),
+        }
+    }
+    // Over the OXXO limit is fine by card; 3-D Secure sends the citizen to the bank.
+    let o = order("tok_test_visa_4242", "card-1")
+        .await
+        .expect("card order");
+    assert_eq!(o.status, "pendiente");
+    assert_eq!(o.channel, "card");
+    let redirect = o.redirect_url.clone().expect("3-D Secure redirect");
+    assert!(redirect.starts_with(&sim), "{redirect}");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = http.get(&redirect).send().await.expect("3ds page");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.expect("html").contains("$12,345.67"));
+    let back = http
+        .post(format!("{redirect}/autorizar"))
+        .send()
+        .await
+        .expect("authorise");
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    let location = back.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(
+        location.starts_with("https://agua.example/cuenta/pagar/tarjeta?order_id=")
+            && location.ends_with("payment_status=paid"),
+        "{location}"
+    );
+    wait_status(&app, o.id, "confirmado").await;
+    let (_, after) = balance(&app, &number).await;
+    assert_eq!(before - after, 1_234_567, "charged once");
+    {
+        let mut tx = app.db.read(app.tenant).await.expect("tx");
+        let r = db::payments::received_by_key(&mut tx, &format!("conekta:{}", o.provider_order_id))
+            .await
+            .expect("received")
+            .expect("recorded");
+        assert_eq!(r.channel, "card");
+    }
+    app.shutdown().await;
+}
+
+both!(sqlite_card, postgres_card, card);
