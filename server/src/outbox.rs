@@ -76,89 +76,51 @@ pub async fn tick(
     drop(tx);
     let n = due.len();
     for item in due {
-        if item.kind == "billing.bill_contract" {
-            // Billing writes in its own transactions and is idempotent, so a crash
-            // between billing and marking delivered only repeats a no-op.
-            let outcome =
-                invoicing::deliver_bill_contract(db, tenant, &item.payload.0, billing).await;
-            let mut tx = db.write(tenant).await?;
-            match outcome {
-                Ok(o) => {
-                    tracing::info!(outcome = ?o, "billed on a validated reading");
-                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
-                }
-                Err(e) => {
-                    repo::outbox_failed(
-                        &mut tx,
-                        item.id,
-                        &e.to_string(),
-                        now + chrono::Duration::minutes(1),
-                    )
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            continue;
-        }
-        if item.kind == invoicing::fiscal::PROCESS || item.kind == invoicing::fiscal::ISSUE_PERIOD {
-            // The fiscal worker: idempotent steps driven by stored state (sealed
-            // documents, payments without complement, open cancellations).
-            let outcome =
+        // Engine-driven kinds: each step is idempotent (driven by stored state and
+        // unique keys), so a crash between the work and marking the row delivered only
+        // repeats a no-op.
+        let handled = if item.kind == "billing.bill_contract" {
+            let o = invoicing::deliver_bill_contract(db, tenant, &item.payload.0, billing).await;
+            Some((
+                o.map(|o| format!("{o:?}")).map_err(|e| e.to_string()),
+                chrono::Duration::minutes(1),
+            ))
+        } else if item.kind == invoicing::fiscal::PROCESS
+            || item.kind == invoicing::fiscal::ISSUE_PERIOD
+        {
+            // Back off 1, 2, 4 … 32 minutes: a cancellation may wait days for the
+            // receptor; a missing PAC is not fixed in a minute.
+            let o =
                 invoicing::fiscal::deliver(db, tenant, fiscal, &item.kind, &item.payload.0).await;
-            let mut tx = db.write(tenant).await?;
-            match outcome {
-                Ok(summary) => {
-                    tracing::info!(kind = %item.kind, %summary, "fiscal worker pass");
-                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
-                }
-                Err(e) => {
-                    // Back off: 1, 2, 4 … 32 minutes (a cancellation may wait days for
-                    // the receptor; a missing PAC is not fixed in a minute).
-                    let wait = chrono::Duration::minutes(1 << item.attempts.clamp(0, 5));
-                    tracing::warn!(kind = %item.kind, error = %e, "fiscal worker pass failed");
-                    repo::outbox_failed(&mut tx, item.id, &e, now + wait).await?;
-                }
-            }
-            tx.commit().await?;
-            continue;
-        }
-        if item.kind == invoicing::conciliacion::RECONCILE {
-            let outcome =
+            Some((
+                o.map(|v| v.to_string()),
+                chrono::Duration::minutes(1 << item.attempts.clamp(0, 5)),
+            ))
+        } else if item.kind == invoicing::conciliacion::RECONCILE {
+            let o =
                 invoicing::conciliacion::deliver(db, tenant, payments, &item.payload.0, now).await;
+            Some((o.map_err(|e| e.to_string()), chrono::Duration::minutes(15)))
+        } else if item.kind == invoicing::webhooks::WEBHOOK {
+            // A stored provider webhook: the payment's key is the provider's event or
+            // order, so a retry applies nothing twice. 5 s, 10 s … ~21 min.
+            let o = invoicing::webhooks::process(db, tenant, payments, &item.payload.0, now).await;
+            Some((
+                o.map_err(|e| e.to_string()),
+                chrono::Duration::seconds(5 << item.attempts.clamp(0, 8)),
+            ))
+        } else {
+            None
+        };
+        if let Some((outcome, wait)) = handled {
             let mut tx = db.write(tenant).await?;
             match outcome {
                 Ok(summary) => {
-                    tracing::info!(%summary, "reconciliation");
+                    tracing::info!(kind = %item.kind, %summary, "outbox item done");
                     repo::outbox_delivered(&mut tx, item.id, now, None).await?;
                 }
                 Err(e) => {
-                    repo::outbox_failed(
-                        &mut tx,
-                        item.id,
-                        &e.to_string(),
-                        now + chrono::Duration::minutes(15),
-                    )
-                    .await?;
-                }
-            }
-            tx.commit().await?;
-            continue;
-        }
-        if item.kind == invoicing::webhooks::WEBHOOK {
-            // A stored provider webhook: idempotent (the payment's key is the
-            // provider's order), so a retry after a crash applies nothing twice.
-            let outcome =
-                invoicing::webhooks::process(db, tenant, payments, &item.payload.0, now).await;
-            let mut tx = db.write(tenant).await?;
-            match outcome {
-                Ok(summary) => {
-                    tracing::info!(%summary, "payment webhook processed");
-                    repo::outbox_delivered(&mut tx, item.id, now, None).await?;
-                }
-                Err(e) => {
-                    let wait = chrono::Duration::seconds(5 << item.attempts.clamp(0, 8));
-                    tracing::warn!(error = %e, "payment webhook not processed yet");
-                    repo::outbox_failed(&mut tx, item.id, &e.to_string(), now + wait).await?;
+                    tracing::warn!(kind = %item.kind, error = %e, "outbox item failed; will retry");
+                    repo::outbox_failed(&mut tx, item.id, &e, now + wait).await?;
                 }
             }
             tx.commit().await?;
