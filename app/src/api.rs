@@ -834,3 +834,21 @@ pub struct PaymentHistoryRow {
 pub async fn payment_history() -> Result<Vec<PaymentHistoryRow>, AppError> {
     crate::ssr::pagos::history().await
 }
+
+/// A payment found by staff search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSearchRow {
+    pub id: i64,
+    pub date: String,
+    pub channel: String,
+    pub contract: String,
+    pub amount: String,
+    pub reference: String,
+    pub status: String,
+}
+
+/// Search payments by contract number, reference/CLABE or provider id.
+#[server(endpoint = "staff/search_payments")]
+pub async fn search_payments(q: String) -> Result<Vec<PaymentSearchRow>, AppError> {
+    crate::ssr::cobro::search(q).await
+}

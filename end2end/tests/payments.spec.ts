@@ -87,11 +87,18 @@ test.describe('staff (desktop)', () => {
     expect(res.status()).toBe(200);
 
     await staffSignIn(page, 'cajero@cea-qro.example');
-    await page.getByRole('navigation', { name: 'Personal' }).getByRole('link', { name: 'Pagos sin asignar' }).click();
+    await page.getByRole('navigation', { name: 'Personal' }).getByRole('link', { name: 'Pagos', exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/personal/pagos');
     await expect(card()).toContainText('MARIA LOPEZ');
     await expect(card()).toContainText('646180111805034237');
     await checkA11y(page, 'unmatched payments');
+
+    // Staff search finds it by the CLABE it was sent to.
+    await page.getByLabel('Contrato, referencia, CLABE o clave del proveedor').fill('646180111805034237');
+    await page.getByRole('button', { name: 'Buscar', exact: true }).click();
+    const found = page.getByRole('region', { name: 'Buscar pagos' });
+    await expect(found.getByRole('row').filter({ hasText: `$${pesos}.25` })).toContainText('Sin asignar');
+    await checkA11y(page, 'payments search');
 
     // By id, so the helper can find the field's own wrapper.
     const contrato = page.locator(`#${await card().getByLabel('Número de contrato').getAttribute('id')}`);

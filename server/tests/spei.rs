@@ -143,6 +143,20 @@ async fn spei(backend: Backend, name: &str) {
     // Staff (caja) assign it to a contract; it is then applied like any payment, once.
     let cashier = app.new_client();
     app.staff_sign_in(&cashier, "cajero@cea-qro.example").await;
+    // Staff find it by the CLABE it was sent to; a too-short query is refused.
+    let r = cashier
+        .post_fn("staff/search_payments", &[("q", "646180111805034237")])
+        .await;
+    let (s, found) = common::json(r).await;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    let found = found.as_array().expect("rows");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["amount"], "$99.00");
+    assert_eq!(found[0]["status"], "Sin asignar");
+    let r = cashier
+        .post_fn("staff/search_payments", &[("q", "64")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let target = contracts[1];
     let target_number = demo_contracts()[1].clone();
     let before_assign = balance(target).await;

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::staff::{StaffBar, staff_error};
-use super::{FormError, field_error, general_error};
+use super::{Field, FormError, field_error, general_error};
 use crate::api::*;
 
 #[component]
@@ -19,9 +19,11 @@ pub fn StaffUnmatched() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Pagos sin asignar"/>
+        <Title text="Pagos"/>
         <StaffBar/>
-        <h1>"Pagos sin asignar"</h1>
+        <h1>"Pagos"</h1>
+        <PaymentSearch/>
+        <h2>"Pagos sin asignar"</h2>
         <p>"Pagos recibidos cuya referencia no corresponde a ningún contrato. Asígnelos cuando sepa de quién son; queda en la bitácora."</p>
         {move || matches!(assign.value().get(), Some(Ok(()))).then(|| view! {
             <p class="notice" role="status">"Pago asignado: ya se aplicó a los recibos del contrato."</p>
@@ -60,7 +62,7 @@ fn UnmatchedCard(
     let (cfor, nfor) = (cid.clone(), nid.clone());
     view! {
         <section class="card" aria-labelledby=labelled>
-            <h2 id=heading>{format!("{} · {} · {}", p.channel, p.amount, p.received_at)}</h2>
+            <h3 id=heading>{format!("{} · {} · {}", p.channel, p.amount, p.received_at)}</h3>
             <dl class="facts">
                 <dt>"Referencia"</dt><dd>{p.reference}</dd>
                 <dt>"Ordenante"</dt><dd>{p.payer}</dd>
@@ -84,6 +86,41 @@ fn UnmatchedCard(
                 </div>
                 <button type="submit" class="primary">"Asignar"</button>
             </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn PaymentSearch() -> impl IntoView {
+    let search = ServerAction::<SearchPayments>::new();
+    let value = search.value();
+    view! {
+        <section class="card" aria-labelledby="h-buscar-pagos">
+            <h2 id="h-buscar-pagos">"Buscar pagos"</h2>
+            <ActionForm action=search attr:class="stack" attr:novalidate=true>
+                <Field id="q" name="q" label="Contrato, referencia, CLABE o clave del proveedor" autocomplete="off"
+                    maxlength="60" error=field_error(value, "q")/>
+                <button type="submit">"Buscar"</button>
+            </ActionForm>
+            {move || match value.get() {
+                Some(Ok(rows)) if rows.is_empty() => Some(view! { <p role="status">"Ningún pago coincide."</p> }.into_any()),
+                Some(Ok(rows)) => Some(view! {
+                    <p role="status">{format!("{} pagos encontrados.", rows.len())}</p>
+                    <table class="payments">
+                        <thead><tr>
+                            <th scope="col">"Fecha"</th><th scope="col">"Forma"</th><th scope="col">"Contrato"</th>
+                            <th scope="col">"Importe"</th><th scope="col">"Referencia"</th><th scope="col">"Estado"</th>
+                        </tr></thead>
+                        <tbody>
+                            {rows.into_iter().map(|p| view! {
+                                <tr><td>{p.date}</td><td>{p.channel}</td><td>{p.contract}</td><td>{p.amount}</td>
+                                    <td><code>{p.reference}</code></td><td>{p.status}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()),
+                _ => None,
+            }}
         </section>
     }
 }

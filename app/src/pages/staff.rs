@@ -57,7 +57,7 @@ pub(crate) fn StaffBar() -> impl IntoView {
                             })}
                             {m.can_take_payments.then(|| view! {
                                 <StaffLink href="/personal/caja" label="Caja"/>
-                                <StaffLink href="/personal/pagos" label="Pagos sin asignar"/>
+                                <StaffLink href="/personal/pagos" label="Pagos"/>
                                 <StaffLink href="/personal/conciliacion" label="Conciliación"/>
                             })}
                             <span class="who">{m.name}" · "{m.role}</span>

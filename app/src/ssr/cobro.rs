@@ -53,3 +53,32 @@ pub async fn assign(id: i64, contrato: String, nota: String) -> Result<(), AppEr
         Err(e) => fail(super::cfdi::spanish_sentence(e.into())),
     }
 }
+
+pub async fn search(q: String) -> Result<Vec<PaymentSearchRow>, AppError> {
+    let s = staff(PAYMENTS).await?;
+    let q = q.trim();
+    if q.chars().count() < 3 {
+        return fail(AppError::invalid(
+            "q",
+            "Escriba al menos 3 caracteres: número de contrato, referencia, CLABE o clave del proveedor.",
+        ));
+    }
+    let mut tx = s.r.st.db.read(s.r.tenant).await?;
+    Ok(db::payments::search_received(&mut tx, q, 100)
+        .await?
+        .into_iter()
+        .map(|(p, number)| PaymentSearchRow {
+            id: p.id,
+            date: auth::format_local(p.received_at),
+            channel: invoicing::caja::channel_label(&p.channel).into(),
+            contract: number.unwrap_or_else(|| "—".into()),
+            amount: Money::from_centavos(p.amount_centavos).format_mxn(),
+            reference: p.reference,
+            status: if p.status == "aplicado" {
+                "Aplicado".into()
+            } else {
+                "Sin asignar".into()
+            },
+        })
+        .collect())
+}

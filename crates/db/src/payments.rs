@@ -852,3 +852,40 @@ pub async fn received_of_contract(
         .fetch_all(c)
         .await?))
 }
+
+/// Payments matching `q`: the contract number, the reference or CLABE it was paid to
+/// (prefix), or the provider key (`stp:…`, `conekta:ord_…`); newest first.
+pub async fn search_received(
+    tx: &mut Scoped,
+    q: &str,
+    limit: i64,
+) -> Result<Vec<(ReceivedRow, Option<String>)>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {cols}, c.number AS contract_number FROM payments_received p
+        LEFT JOIN contracts c ON c.tenant_id = p.tenant_id AND c.id = p.contract_id
+        WHERE p.tenant_id = $1 AND (c.number = $2 OR p.reference LIKE $3 OR p.dedupe_key = $2
+            OR p.dedupe_key = 'stp:' || $2 OR p.dedupe_key = 'conekta:' || $2)
+        ORDER BY p.received_at DESC, p.id DESC LIMIT $4",
+        cols = COLUMNS
+            .split(',')
+            .map(|c| format!("p.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let like = format!("{}%", q.replace(['%', '_'], ""));
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        r: ReceivedRow,
+        contract_number: Option<String>,
+    }
+    let rows: Vec<Row> = on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(q)
+        .bind(&like)
+        .bind(limit)
+        .fetch_all(c)
+        .await?);
+    Ok(rows.into_iter().map(|r| (r.r, r.contract_number)).collect())
+}
