@@ -17,6 +17,7 @@ pub mod allocate;
 pub mod barcode;
 pub mod clabe;
 pub mod conekta;
+pub mod domiciliacion;
 pub mod stp;
 
 mod error;
