@@ -100,6 +100,19 @@ pub(crate) async fn orders_of(
         .collect())
 }
 
+/// The bill proposed as "recibo actual": the one asked for if it is still owed, else
+/// the oldest one owed.
+fn proposed_bill(
+    open: &[payments::allocate::OpenBill],
+    recibo: Option<i64>,
+) -> Option<&payments::allocate::OpenBill> {
+    let mut owed: Vec<_> = open.iter().filter(|b| b.owed_centavos > 0).collect();
+    owed.sort_by_key(|b| b.due_date);
+    recibo
+        .and_then(|id| owed.iter().copied().find(|b| b.invoice_id == id))
+        .or(owed.first().copied())
+}
+
 pub async fn options(recibo: Option<i64>) -> Result<PayChoices, AppError> {
     let (_, contract_id, r) = my_contract().await?;
     let utility = utility_name(&r).await;
@@ -108,12 +121,7 @@ pub async fn options(recibo: Option<i64>) -> Result<PayChoices, AppError> {
         return fail(AppError::NotFound);
     };
     let open = invoicing::cobro::open_bills(&mut tx, &account).await?;
-    let mut owed: Vec<_> = open.iter().filter(|b| b.owed_centavos > 0).collect();
-    owed.sort_by_key(|b| b.due_date);
-    let chosen = recibo
-        .and_then(|id| owed.iter().find(|b| b.invoice_id == id))
-        .or(owed.first());
-    let bill = match chosen {
+    let bill = match proposed_bill(&open, recibo) {
         Some(b) => {
             let inv = db::billing::invoice_by_id(&mut tx, b.invoice_id).await?;
             inv.map(|inv| {
@@ -155,12 +163,7 @@ pub async fn create(
         match opcion.as_str() {
             "recibo" => {
                 let open = invoicing::cobro::open_bills(&mut tx, &account).await?;
-                let mut owed: Vec<_> = open.into_iter().filter(|b| b.owed_centavos > 0).collect();
-                owed.sort_by_key(|b| b.due_date);
-                let b = recibo
-                    .and_then(|id| owed.iter().find(|b| b.invoice_id == id))
-                    .or(owed.first());
-                match b {
+                match proposed_bill(&open, recibo) {
                     Some(b) => (b.owed_centavos, Some(b.invoice_id)),
                     None => {
                         return fail(AppError::invalid(

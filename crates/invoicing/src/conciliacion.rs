@@ -13,7 +13,7 @@
 //! lists one payment twice). Each run is stored with its items for the staff report.
 //! The report changes no balance: staff decide.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use db::payments::NewReconciliationItem;
@@ -95,9 +95,9 @@ pub async fn reconcile(
             Some(_) => matched += 1,
         }
     }
-    let listed: HashMap<&str, ()> = statement.iter().map(|s| (s.key.as_str(), ())).collect();
+    let listed: HashSet<&str> = statement.iter().map(|s| s.key.as_str()).collect();
     for r in &ours {
-        if !listed.contains_key(r.dedupe_key.as_str()) {
+        if !listed.contains(r.dedupe_key.as_str()) {
             items.push(NewReconciliationItem {
                 kind: "sobrante",
                 provider_key: r.dedupe_key.clone(),

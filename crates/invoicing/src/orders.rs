@@ -170,9 +170,17 @@ pub async fn create(
     if let Method::Card { return_url, .. } = &r.method {
         request.return_url = Some(return_url.clone());
     }
-    let (order, status, failure) = match client.create_order(&request).await {
-        Ok(o) => (Some(o), "pendiente", None),
-        Err(conekta::Error::Declined { message, .. }) => (None, "rechazado", Some(message)),
+    let order = match client.create_order(&request).await {
+        Ok(o) => o,
+        // Declined: nothing to keep at Conekta; tell the citizen what to do instead.
+        Err(conekta::Error::Declined { message, .. }) => {
+            return Err(invalid(
+                "tarjeta",
+                format!(
+                    "{message} Puedes intentar con otra tarjeta, o pagar en OXXO o por transferencia SPEI."
+                ),
+            ));
+        }
         Err(conekta::Error::Rejected { param, message, .. }) => {
             tracing::warn!(?param, %message, "Conekta refused an order");
             let field = if matches!(r.method, Method::Card { .. }) {
@@ -189,16 +197,6 @@ pub async fn create(
                 "El servicio de pagos no respondió. Inténtalo en unos minutos o paga por SPEI.",
             ));
         }
-    };
-    let Some(order) = order else {
-        // Declined: nothing to keep at Conekta; tell the citizen what to do instead.
-        return Err(invalid(
-            "tarjeta",
-            format!(
-                "{} Puedes intentar con otra tarjeta, o pagar en OXXO o por transferencia SPEI.",
-                failure.unwrap_or_else(|| "La tarjeta fue rechazada.".into())
-            ),
-        ));
     };
     let charge = order.first_charge();
     let method = charge.map(|c| c.payment_method.clone()).unwrap_or_default();
@@ -223,8 +221,8 @@ pub async fn create(
             reference: reference.as_deref(),
             redirect_url: redirect.as_deref(),
             expires_at: expires,
-            status,
-            failure: failure.as_deref(),
+            status: "pendiente",
+            failure: None,
             idempotency_key: &r.idempotency_key,
             citizen_id: r.citizen_id,
         },

@@ -274,11 +274,7 @@ async fn settle(
             .is_none()
             .then(|| format!("la orden {order_id} de Conekta no es de una referencia nuestra")),
         amount_centavos: order.amount,
-        forma_pago: match channel {
-            "card" => "04",
-            "spei" => "03",
-            _ => "01",
-        },
+        forma_pago: crate::cobro::forma_of_channel(channel),
         paid_at,
         reference: &reference,
         payer: &order_payer(&order),
