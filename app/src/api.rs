@@ -85,6 +85,32 @@ pub struct PaymentOrderView {
     pub created: String,
     /// Text for "Compartir por WhatsApp".
     pub share_text: String,
+    /// Paying by card: the amount is chosen, the card is typed next (nothing is
+    /// charged yet).
+    #[serde(default)]
+    pub card: Option<CardStep>,
+}
+
+/// The second step of a card payment: what the card form needs. The card itself goes
+/// from the browser to Conekta (Conekta.js); only the token reaches us.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardStep {
+    pub importe_centavos: i64,
+    pub recibo: Option<i64>,
+    pub clave: String,
+    pub public_key: String,
+    pub script_url: String,
+}
+
+/// A card payment after 3-D Secure, read back from our records and Conekta.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardPaymentStatus {
+    /// 'confirmado' | 'aprobado' | 'rechazado' | 'pendiente'.
+    pub status: String,
+    pub amount: String,
+    pub message: String,
+    /// The receipt, once the payment is applied.
+    pub receipt_id: Option<i64>,
 }
 
 /// What the citizen can pay, and how.
@@ -98,6 +124,9 @@ pub struct PayChoices {
     pub balance: Option<String>,
     pub spei_clabe: Option<String>,
     pub oxxo_available: bool,
+    /// Card payments are offered (Conekta.js and a public key are configured).
+    #[serde(default)]
+    pub card_available: bool,
     /// A fresh key for the form: one submit, one reference.
     pub clave: String,
     pub orders: Vec<PaymentOrderView>,
@@ -696,6 +725,25 @@ pub async fn create_payment(
     clave: String,
 ) -> Result<PaymentOrderView, AppError> {
     crate::ssr::pagos::create(metodo, opcion, otro, recibo, clave).await
+}
+
+/// Charge a card: `token` is what Conekta.js made in the browser from the card; the
+/// amount and `clave` come from the first step ([`CardStep`]). The answer carries the
+/// 3-D Secure page to go to, or a declined card's message as a field error.
+#[server(endpoint = "citizen/pay_card")]
+pub async fn pay_by_card(
+    importe_centavos: i64,
+    recibo: Option<i64>,
+    clave: String,
+    token: String,
+) -> Result<PaymentOrderView, AppError> {
+    crate::ssr::pagos::pay_card(importe_centavos, recibo, clave, token).await
+}
+
+/// Back from 3-D Secure: where the card payment `order_id` stands.
+#[server(endpoint = "citizen/card_result")]
+pub async fn card_result(order_id: String) -> Result<CardPaymentStatus, AppError> {
+    crate::ssr::pagos::card_result(order_id).await
 }
 
 /// The cashier's desk: their open session (if any), what it took, the last corte.

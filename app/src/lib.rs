@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod card;
 pub mod error;
 pub mod offline;
 pub mod pages;
@@ -58,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cuenta/agregar") view=LinkContract/>
                     <Route path=path!("cuenta/recibos") view=CitizenBills ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/pagar") view=CitizenPay ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/pagar/tarjeta") view=CardReturn ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/pagos") view=CitizenPayments ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/recibos/:id") view=CitizenBill ssr=SsrMode::Async/>
                     <Route path=path!("sin-conexion") view=OfflinePage/>

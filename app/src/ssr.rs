@@ -145,6 +145,8 @@ pub struct Req {
     tenant: TenantId,
     ip: String,
     cookie: Option<String>,
+    /// `Host` as the browser sent it (it chose the tenant), for links back to us.
+    host: String,
 }
 
 impl Req {
@@ -161,12 +163,32 @@ impl Req {
             .filter_map(|kv| kv.trim().split_once('='))
             .find(|(k, _)| *k == SESSION_COOKIE)
             .map(|(_, v)| v.to_string());
+        let host = host
+            .filter(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+            })
+            .unwrap_or("localhost")
+            .to_string();
         Req {
             ip: client_ip(h, peer),
             st,
             tenant,
             cookie,
+            host,
         }
+    }
+
+    /// Our address as the browser reached it, e.g. `https://agua.example` (https
+    /// whenever cookies are marked secure, i.e. outside development).
+    pub fn origin(&self) -> String {
+        let scheme = if self.st.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.host)
     }
 }
 

@@ -148,6 +148,9 @@ enum SimCommand {
         listen: String,
         #[arg(long, env = "CONEKTA_PRIVATE_KEY", default_value = "key_demo")]
         private_key: String,
+        /// The public key Conekta.js tokenizes cards with (`POST /tokens`).
+        #[arg(long, env = "CONEKTA_PUBLIC_KEY", default_value = "key_demo_public")]
+        public_key: String,
         /// Where to deliver webhooks (also settable with `POST /webhooks`).
         #[arg(long)]
         webhook: Option<String>,
@@ -339,17 +342,18 @@ async fn main() -> anyhow::Result<()> {
                 SimCommand::Conekta {
                     listen,
                     private_key,
+                    public_key,
                     webhook,
                 },
         } => {
-            let sim = server::sim::conekta::ConektaSim::new(&private_key);
+            let sim = server::sim::conekta::ConektaSim::new(&private_key, &public_key);
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             let url = format!("http://{}", listener.local_addr()?);
             sim.set_base_url(&url);
             if let Some(w) = webhook {
                 sim.add_webhook(&w);
             }
-            println!("Conekta simulator on {url}");
+            println!("Conekta simulator on {url} (Conekta.js at {url}/conekta.js)");
             axum::serve(listener, server::sim::conekta::router(sim)).await?;
             Ok(())
         }

@@ -1,5 +1,5 @@
 //! The payment providers for `serve`: Conekta from the environment
-//! (`CONEKTA_PRIVATE_KEY`, optional `CONEKTA_URL`) and STP's conciliación (`STP_URL`,
+//! (`CONEKTA_PRIVATE_KEY`, optional `CONEKTA_URL`; cards need `CONEKTA_PUBLIC_KEY`) and STP's conciliación (`STP_URL`,
 //! `STP_EMPRESA`), or — in development when they are not configured — the Conekta and
 //! STP simulators on local ports (the same clients, pointed at them by URL), whose
 //! webhooks `serve` points at itself.
@@ -17,6 +17,8 @@ use crate::sim::stp::StpSim;
 pub struct DevSims {
     pub conekta_sim: Arc<ConektaSim>,
     pub conekta_url: String,
+    /// What the browser's Conekta.js tokenizes with.
+    pub public_key: String,
     pub conekta: conekta::Conekta,
     pub stp_sim: Arc<StpSim>,
     pub stp_url: String,
@@ -34,6 +36,7 @@ pub async fn runtime(config: &Config) -> (invoicing::orders::Providers, Option<D
             if let Some(c) = c {
                 p.conekta_label = c.base_url().to_string();
                 p.conekta = Some(c);
+                p.checkout = checkout_from_env();
             }
             p.stp = s;
             return (p, None);
@@ -59,6 +62,10 @@ pub async fn runtime(config: &Config) -> (invoicing::orders::Providers, Option<D
             tracing::info!(conekta = %dev.conekta_url, stp = %dev.stp_url, "payment simulators for development");
             p.conekta_label = format!("simulador local en {} (desarrollo)", dev.conekta_url);
             p.conekta = Some(dev.conekta.clone());
+            p.checkout = Some(payments::conekta::Checkout {
+                public_key: dev.public_key.clone(),
+                script_url: format!("{}/conekta.js", dev.conekta_url),
+            });
             p.stp = stp::Stp::new(&dev.stp_url, "SUPRA").ok();
             (p, Some(dev))
         }
@@ -69,9 +76,21 @@ pub async fn runtime(config: &Config) -> (invoicing::orders::Providers, Option<D
     }
 }
 
+/// Cards are offered when Conekta's public key is configured (`CONEKTA_PUBLIC_KEY`;
+/// `CONEKTA_JS_URL` overrides where Conekta.js is loaded from).
+fn checkout_from_env() -> Option<payments::conekta::Checkout> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+    let public_key = var("CONEKTA_PUBLIC_KEY")?;
+    Some(payments::conekta::Checkout {
+        public_key,
+        script_url: var("CONEKTA_JS_URL").unwrap_or_else(|| payments::conekta::CONEKTA_JS.into()),
+    })
+}
+
 async fn start_dev_sims() -> anyhow::Result<DevSims> {
     let key = format!("key_{}", uuid::Uuid::new_v4().simple());
-    let conekta_sim = ConektaSim::new(&key);
+    let public_key = format!("key_pub_{}", uuid::Uuid::new_v4().simple());
+    let conekta_sim = ConektaSim::new(&key, &public_key);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let conekta_url = format!("http://{}", listener.local_addr()?);
     conekta_sim.set_base_url(&conekta_url);
@@ -86,6 +105,7 @@ async fn start_dev_sims() -> anyhow::Result<DevSims> {
     Ok(DevSims {
         conekta_sim,
         conekta_url,
+        public_key,
         conekta,
         stp_sim,
         stp_url,

@@ -500,3 +500,256 @@ async fn card(backend: Backend, name: &str) {
 }
 
 both!(sqlite_card, postgres_card, card);
+
+/// Card payments as the browser makes them: Conekta.js (served by the simulator, the
+/// production script's API) tokenizes the card on Conekta's origin — CORS, the public
+/// key, issuer-style checks — and only the token reaches our `citizen/pay_card`; 3-D
+/// Secure sends the citizen to the bank and back to `/cuenta/pagar/tarjeta`, whose
+/// answer is read from our records and Conekta, not from the query string.
+async fn card_browser_flow(backend: Backend, name: &str) {
+    let Some(app) = spawn(backend, name).await else {
+        return;
+    };
+    let sim = app.conekta_sim.clone().expect("Conekta simulator");
+    let contracts = demo_contracts();
+    let number = &contracts[0];
+    app.citizen_sign_in(&app.client, number).await;
+    let (_, before) = balance(&app, number).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+
+    let (s, c) = json(app.post_fn("citizen/pay_options", &[]).await).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["card_available"], true, "{c}");
+    let clave = c["clave"].as_str().expect("clave").to_string();
+
+    // Step one: the amount; nothing is charged, the card form gets what it needs.
+    let (s, step) = json(
+        app.post_fn(
+            "citizen/pay",
+            &[
+                ("metodo", "tarjeta"),
+                ("opcion", "otro"),
+                ("otro", "250.50"),
+                ("clave", &clave),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{step}");
+    let card = &step["card"];
+    assert_eq!(card["importe_centavos"], 25_050);
+    let script = card["script_url"].as_str().expect("script").to_string();
+    let public_key = card["public_key"].as_str().expect("key").to_string();
+    assert_eq!(script, format!("{sim}/conekta.js"));
+    let js = http.get(&script).send().await.expect("conekta.js");
+    assert_eq!(js.status(), StatusCode::OK);
+    let js = js.text().await.expect("js");
+    assert!(
+        js.contains("setPublicKey") && js.contains("/tokens"),
+        "{js}"
+    );
+
+    // The browser's preflight from our origin is allowed.
+    let pre = http
+        .request(reqwest::Method::OPTIONS, format!("{sim}/tokens"))
+        .header("Origin", app.url(""))
+        .header("Access-Control-Request-Method", "POST")
+        .header(
+            "Access-Control-Request-Headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .expect("preflight");
+    assert_eq!(
+        pre.headers()
+            .get("access-control-allow-origin")
+            .and_then(|v| v.to_str().ok()),
+        Some(app.url("").as_str())
+    );
+    let tokenize = |key: String, number: &'static str, cvc: &'static str| {
+        let http = http.clone();
+        let sim = sim.clone();
+        async move {
+            let r = http
+                .post(format!("{sim}/tokens"))
+                .basic_auth(key, Some(""))
+                .json(
+                    &serde_json::json!({"card": {"number": number, "name": "Ana López",
+                    "exp_month": "08", "exp_year": "2099", "cvc": cvc}}),
+                )
+                .send()
+                .await
+                .expect("tokens");
+            let status = r.status();
+            (status, r.json::<Value>().await.expect("json"))
+        }
+    };
+    let (s, e) = tokenize("key_wrong".into(), "4242424242424242", "123").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{e}");
+    let (s, e) = tokenize(public_key.clone(), "4242424242424243", "123").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["param"], "card[number]");
+    assert!(
+        e["message_to_purchaser"]
+            .as_str()
+            .expect("msg")
+            .contains("número")
+    );
+    let (s, e) = tokenize(public_key.clone(), "4242424242424242", "1").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["param"], "card[cvc]");
+
+    // A declined card: the bank's reason and the alternatives, next to the card.
+    let (s, t) = tokenize(public_key.clone(), "4000000000000002", "123").await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let declined = t["id"].as_str().expect("token").to_string();
+    expect_error(
+        app.post_fn(
+            "citizen/pay_card",
+            &[
+                ("importe_centavos", "25050"),
+                ("clave", &clave),
+                ("token", &declined),
+            ],
+        )
+        .await,
+        422,
+        "OXXO",
+    )
+    .await;
+    // Something that is not a token is refused before Conekta is asked.
+    expect_error(
+        app.post_fn(
+            "citizen/pay_card",
+            &[
+                ("importe_centavos", "25050"),
+                ("clave", &clave),
+                ("token", "4242424242424242"),
+            ],
+        )
+        .await,
+        422,
+        "tarjeta",
+    )
+    .await;
+
+    // Approved with 3-D Secure: to the bank's page and back to us.
+    let (s, t) = tokenize(public_key.clone(), "4242 4242 4242 4242", "123").await;
+    assert_eq!(s, StatusCode::OK, "{t}");
+    let token = t["id"].as_str().expect("token").to_string();
+    let form = [
+        ("importe_centavos", "25050"),
+        ("clave", clave.as_str()),
+        ("token", token.as_str()),
+    ];
+    let pay = || app.post_fn("citizen/pay_card", &form);
+    let (s, o) = json(pay().await).await;
+    assert_eq!(s, StatusCode::OK, "{o}");
+    let redirect = o["redirect_url"].as_str().expect("3-D Secure").to_string();
+    assert!(redirect.starts_with(&sim), "{redirect}");
+    // A double submit is the same charge.
+    let (_, again) = json(pay().await).await;
+    assert_eq!(again["id"], o["id"]);
+    let back = http
+        .post(format!("{redirect}/autorizar"))
+        .send()
+        .await
+        .expect("authorise");
+    let location = back.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let prefix = format!("{}/cuenta/pagar/tarjeta?order_id=", app.url(""));
+    assert!(location.starts_with(&prefix), "{location}");
+    let order_id = location[prefix.len()..]
+        .split('&')
+        .next()
+        .expect("order id")
+        .to_string();
+    let page = app.get(&location[app.url("").len()..]).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Pago aprobado") || html.contains("Pago aplicado"),
+        "{html}"
+    );
+    // Applied once when Conekta's webhook is processed; the receipt is offered.
+    let mut result = Value::Null;
+    for _ in 0..100 {
+        let (_, r) = json(
+            app.post_fn("citizen/card_result", &[("order_id", &order_id)])
+                .await,
+        )
+        .await;
+        result = r;
+        if result["status"] == "confirmado" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(result["status"], "confirmado", "{result}");
+    assert!(result["receipt_id"].as_i64().is_some(), "{result}");
+    let (_, after) = balance(&app, number).await;
+    assert_eq!(before - after, 25_050);
+    // Someone else's (or an invented) order is not found.
+    let (s, _) = json(
+        app.post_fn("citizen/card_result", &[("order_id", "ord_nadie")])
+            .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Cancelled at the bank: the page says so and offers to try again.
+    let (_, t) = tokenize(public_key.clone(), "5555555555554444", "123").await;
+    let token2 = t["id"].as_str().expect("token").to_string();
+    let (s, c2) = json(app.post_fn("citizen/pay_options", &[]).await).await;
+    assert_eq!(s, StatusCode::OK);
+    let clave2 = c2["clave"].as_str().expect("clave").to_string();
+    let (s, o2) = json(
+        app.post_fn(
+            "citizen/pay_card",
+            &[
+                ("importe_centavos", "10000"),
+                ("clave", &clave2),
+                ("token", &token2),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{o2}");
+    let redirect2 = o2["redirect_url"].as_str().expect("3-D Secure").to_string();
+    let back = http
+        .post(format!("{redirect2}/cancelar"))
+        .send()
+        .await
+        .expect("cancel");
+    let location = back.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let html = app
+        .get(&location[app.url("").len()..])
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Pago no realizado") && html.contains("Intentar de nuevo"),
+        "{html}"
+    );
+    let (_, after2) = balance(&app, number).await;
+    assert_eq!(after2, after, "nothing charged");
+    app.shutdown().await;
+}
+
+both!(
+    sqlite_card_browser,
+    postgres_card_browser,
+    card_browser_flow
+);

@@ -18,7 +18,7 @@ pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use cobro::StaffUnmatched;
 pub use conciliacion::StaffReconciliation;
-pub use pagos::{CitizenPay, CitizenPayments};
+pub use pagos::{CardReturn, CitizenPay, CitizenPayments};
 pub use staff::*;
 
 use leptos::prelude::*;

@@ -56,7 +56,7 @@ fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
     let metodo_error = field_error(value, "metodo");
     let otro_error = field_error(value, "otro");
     let none_owed = c.bill.is_none() && c.balance.is_none();
-    let no_method = !c.oxxo_available && c.spei_clabe.is_none();
+    let no_method = !c.oxxo_available && c.spei_clabe.is_none() && !c.card_available;
     view! {
         <section class="card" aria-labelledby="h-pagar">
             <h2 id="h-pagar">{format!("Contrato {}", c.number)}</h2>
@@ -107,6 +107,12 @@ fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
                             "Transferencia SPEI desde la app de tu banco"
                         </label>
                     })}
+                    {c.card_available.then(|| view! {
+                        <label class="choice">
+                            <input type="radio" name="metodo" value="tarjeta"/>
+                            "Tarjeta de débito o crédito"
+                        </label>
+                    })}
                     {no_method.then(|| view! { <p>"Por ahora solo puedes pagar en las oficinas del organismo."</p> })}
                     {move || metodo_error.get().map(|e| view! { <p class="field-error" id="metodo-error">{e}</p> })}
                 </fieldset>
@@ -119,6 +125,9 @@ fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
 /// What to pay with: the OXXO reference and its barcode, or the CLABE.
 #[component]
 fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
+    if let Some(step) = o.card.clone() {
+        return view! { <CardForm step amount=o.amount.clone()/> }.into_any();
+    }
     let share = share_url(&o.share_text);
     let reference = o.reference.clone().unwrap_or_default();
     if o.channel == "spei" {
@@ -157,6 +166,167 @@ fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
                 <a class="button" href=img download=file rel="external">"Guardar imagen"</a>
             </p>
         </section>
+    }
+    .into_any()
+}
+
+/// The card's details. The inputs have no `name`: the form is never posted; the card
+/// goes from this page to Conekta (Conekta.js), and only the token comes to us.
+#[component]
+fn CardForm(step: CardStep, amount: String) -> impl IntoView {
+    use crate::card::{CardError, CardInput};
+    let charge = ServerAction::<PayByCard>::new();
+    let nombre = NodeRef::<leptos::html::Input>::new();
+    let numero = NodeRef::<leptos::html::Input>::new();
+    let vence = NodeRef::<leptos::html::Input>::new();
+    let cvv = NodeRef::<leptos::html::Input>::new();
+    let card_error = RwSignal::new(None::<CardError>);
+    let busy = RwSignal::new(false);
+    let value = charge.value();
+    let server_error = field_error(value, "tarjeta");
+    let general = move || {
+        card_error
+            .get()
+            .filter(|e| e.field.is_none())
+            .map(|e| e.message)
+            .or_else(|| server_error.get())
+    };
+    // A charge that needs 3-D Secure goes to the bank's page; one that does not is
+    // approved and shows as pending until Conekta confirms it.
+    Effect::new(move |_| {
+        if let Some(Ok(o)) = value.get() {
+            if let Some(url) = o.redirect_url {
+                let _ = window().location().set_href(&url);
+            } else {
+                busy.set(false);
+            }
+        } else if let Some(Err(_)) = value.get() {
+            busy.set(false);
+        }
+    });
+    let step_submit = step.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let read = |r: NodeRef<leptos::html::Input>| r.get().map(|i| i.value()).unwrap_or_default();
+        let card = CardInput {
+            name: read(nombre),
+            number: read(numero),
+            expiry: read(vence),
+            cvc: read(cvv),
+        };
+        card_error.set(None);
+        busy.set(true);
+        let step = step_submit.clone();
+        leptos::task::spawn_local(async move {
+            match crate::card::tokenize(&step.script_url, &step.public_key, &card).await {
+                Ok(token) => {
+                    charge.dispatch(PayByCard {
+                        importe_centavos: step.importe_centavos,
+                        recibo: step.recibo,
+                        clave: step.clave.clone(),
+                        token,
+                    });
+                }
+                Err(e) => {
+                    card_error.set(Some(e));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    let field = move |id: &'static str,
+                      label: &'static str,
+                      node: NodeRef<leptos::html::Input>,
+                      autocomplete: &'static str,
+                      inputmode: &'static str,
+                      maxlength: &'static str| {
+        let err = Memo::new(move |_| {
+            card_error
+                .get()
+                .filter(|e| e.field == Some(id))
+                .map(|e| e.message)
+        });
+        let err_id = format!("{id}-error");
+        let err_id2 = err_id.clone();
+        view! {
+            <div class="field" class:invalid=move || err.get().is_some()>
+                <label for=id>{label}</label>
+                <input id=id type="text" node_ref=node autocomplete=autocomplete inputmode=inputmode maxlength=maxlength
+                    aria-invalid=move || err.get().is_some().to_string()
+                    aria-describedby=move || err.get().map(|_| err_id.clone())/>
+                {move || err.get().map(|e| view! { <p class="field-error" id=err_id2.clone()>{e}</p> })}
+            </div>
+        }
+    };
+    view! {
+        <section class="card reference-card" aria-labelledby="h-tarjeta">
+            <h2 id="h-tarjeta">"Paga con tarjeta"</h2>
+            <p>{format!("Importe: {amount}")}</p>
+            <p class="small">"Los datos de tu tarjeta van directo al procesador de pagos (Conekta); el organismo no los recibe ni los guarda. Tu banco puede pedirte confirmar el cargo."</p>
+            {move || general().map(|e| view! { <p role="alert" class="form-error">{e}</p> })}
+            {move || value.get().and_then(Result::ok).filter(|o| o.redirect_url.is_none()).map(|o| view! {
+                <p role="status" class="order-status">{format!("{}: {}", o.status_label, o.amount)}</p>
+            })}
+            <form class="stack" novalidate=true on:submit=on_submit>
+                {field("nombre", "Nombre como aparece en la tarjeta", nombre, "cc-name", "text", "60")}
+                {field("numero", "Número de tarjeta", numero, "cc-number", "numeric", "23")}
+                {field("vence", "Vencimiento (MM/AA)", vence, "cc-exp", "numeric", "7")}
+                {field("cvv", "Código de seguridad (CVV)", cvv, "cc-csc", "numeric", "4")}
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {move || if busy.get() { "Procesando…" } else { "Pagar" }}
+                </button>
+            </form>
+            <p><a href="/cuenta/pagar">"Elegir otra forma de pago"</a></p>
+        </section>
+    }
+}
+
+/// Back from the bank's 3-D Secure page (`?order_id=…`): what became of the payment,
+/// read from our records and Conekta — never from the query string's status.
+#[component]
+pub fn CardReturn() -> AnyView {
+    let query = use_query_map();
+    let order_id = move || query.read().get("order_id").unwrap_or_default();
+    let data = Resource::new(order_id, card_result);
+    view! {
+        <Title text="Pago con tarjeta"/>
+        <p><a href="/cuenta">"← Mi cuenta"</a></p>
+        <h1>"Pago con tarjeta"</h1>
+        <Suspense fallback=|| view! { <p>"Consultando tu pago…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(r) => {
+                        let again = r.status == "rechazado";
+                        let receipt = r.receipt_id.map(|id| view! {
+                            <p><a class="button" href=format!("/cuenta/pagos/{id}/recibo.pdf") rel="external" target="_blank">
+                                "Ver recibo"<span class="visually-hidden">" (PDF, se abre en otra pestaña)"</span></a></p>
+                        });
+                        view! {
+                            <section class=format!("card card-result card-{}", r.status) aria-labelledby="h-resultado">
+                                <h2 id="h-resultado">{match r.status.as_str() {
+                                    "confirmado" => "Pago aplicado",
+                                    "aprobado" => "Pago aprobado",
+                                    "rechazado" => "Pago no realizado",
+                                    _ => "Pago en proceso",
+                                }}</h2>
+                                <p role="status">{r.message.clone()}</p>
+                                {receipt}
+                                {again.then(|| view! { <p><a class="button primary" href="/cuenta/pagar">"Intentar de nuevo"</a></p> })}
+                                <p><a href="/cuenta">"Ver mi saldo"</a></p>
+                            </section>
+                        }.into_any()
+                    }
+                    Err(AppError::Unauthorized) => view! { <Redirect path="/entrar"/> }.into_any(),
+                    Err(AppError::NotFound) => view! {
+                        <p role="alert" class="form-error">"No encontramos ese pago. Revisa tus pagos en "<a href="/cuenta/pagos">"Mis pagos"</a>"."</p>
+                    }.into_any(),
+                    Err(e) => view! { <p role="alert" class="form-error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
     }
     .into_any()
 }

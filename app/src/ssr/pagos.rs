@@ -66,6 +66,7 @@ pub(crate) fn order_view(o: &db::payments::OrderRow, utility: &str) -> PaymentOr
         redirect_url: o.redirect_url.clone().filter(|_| o.status == "pendiente"),
         created: auth::format_local(o.created_at),
         share_text,
+        card: None,
     }
 }
 
@@ -141,6 +142,7 @@ pub async fn options(recibo: Option<i64>) -> Result<PayChoices, AppError> {
             .then(|| Money::from_centavos(account.balance_centavos).format_mxn()),
         spei_clabe: invoicing::cobro::spei_clabe(&mut tx, contract_id).await?,
         oxxo_available: r.st.payments.conekta.is_some(),
+        card_available: r.st.payments.conekta.is_some() && r.st.payments.checkout.is_some(),
         clave: uuid::Uuid::new_v4().to_string(),
         orders: orders_of(&mut tx, contract_id, &utility).await?,
     })
@@ -241,10 +243,122 @@ pub async fn create(
                     "Pago de agua {utility}: transferir {} por SPEI a la CLABE {clabe} (banco STP).",
                     Money::from_centavos(amount).format_mxn()
                 ),
+                card: None,
+            })
+        }
+        "tarjeta" => {
+            let Some(checkout) = r.st.payments.checkout.clone() else {
+                return fail(AppError::invalid(
+                    "metodo",
+                    "Por ahora no recibimos tarjetas en línea; elige OXXO o SPEI.",
+                ));
+            };
+            Ok(PaymentOrderView {
+                id: 0,
+                channel: "card".into(),
+                channel_label: "Tarjeta".into(),
+                amount: Money::from_centavos(amount).format_mxn(),
+                reference: None,
+                expires: None,
+                status: "capturar".into(),
+                status_label: "Escribe los datos de tu tarjeta".into(),
+                redirect_url: None,
+                created: auth::format_local(Utc::now()),
+                share_text: String::new(),
+                card: Some(CardStep {
+                    importe_centavos: amount,
+                    recibo: invoice_id,
+                    clave,
+                    public_key: checkout.public_key,
+                    script_url: checkout.script_url,
+                }),
             })
         }
         _ => fail(AppError::invalid("metodo", "Elige cómo quieres pagar.")),
     }
+}
+
+/// The second step of a card payment: charge the token Conekta.js made.
+pub async fn pay_card(
+    importe_centavos: i64,
+    recibo: Option<i64>,
+    clave: String,
+    token: String,
+) -> Result<PaymentOrderView, AppError> {
+    let (citizen_id, contract_id, r) = my_contract().await?;
+    let utility = utility_name(&r).await;
+    let token = token.trim();
+    if !token.starts_with("tok_") || token.len() > 100 {
+        return fail(AppError::invalid(
+            "tarjeta",
+            "No pudimos leer tu tarjeta. Vuelve a escribir sus datos.",
+        ));
+    }
+    let req = invoicing::orders::NewOrderRequest {
+        contract_id,
+        citizen_id: Some(citizen_id),
+        invoice_id: recibo,
+        amount_centavos: importe_centavos,
+        method: invoicing::orders::Method::Card {
+            token_id: token.to_string(),
+            return_url: format!("{}/cuenta/pagar/tarjeta", r.origin()),
+        },
+        idempotency_key: clave,
+    };
+    match invoicing::orders::create(&r.st.db, r.tenant, &r.st.payments, &req, Utc::now()).await {
+        Ok(o) => Ok(order_view(&o, &utility)),
+        Err(invoicing::Error::Invalid { field, message }) => {
+            let field = if field == "clave" { "clave" } else { "tarjeta" };
+            fail(AppError::invalid(field, message))
+        }
+        Err(e) => fail(e.into()),
+    }
+}
+
+pub async fn card_result(order_id: String) -> Result<CardPaymentStatus, AppError> {
+    let (_, contract_id, r) = my_contract().await?;
+    let (order, outcome) = invoicing::orders::card_outcome(
+        &r.st.db,
+        r.tenant,
+        &r.st.payments,
+        contract_id,
+        order_id.trim(),
+    )
+    .await?;
+    let amount = Money::from_centavos(order.amount_centavos).format_mxn();
+    use invoicing::orders::CardOutcome as O;
+    let (status, message, receipt_id) = match outcome {
+        O::Confirmed { received_id } => (
+            "confirmado",
+            format!("Tu pago de {amount} con tarjeta ya está aplicado a tu cuenta."),
+            received_id,
+        ),
+        O::Approved => (
+            "aprobado",
+            format!(
+                "Tu banco aprobó el pago de {amount}. Lo aplicamos a tu cuenta en unos minutos."
+            ),
+            None,
+        ),
+        O::Declined { message } => (
+            "rechazado",
+            format!(
+                "El pago de {amount} no se completó: {message} Puedes intentar con otra tarjeta, o pagar en OXXO o por transferencia SPEI."
+            ),
+            None,
+        ),
+        O::Pending => (
+            "pendiente",
+            format!("Tu pago de {amount} está en proceso. Revisa en unos minutos."),
+            None,
+        ),
+    };
+    Ok(CardPaymentStatus {
+        status: status.into(),
+        amount,
+        message,
+        receipt_id,
+    })
 }
 
 /// `GET /cuenta/pagos/{id}/codigo.png`: the Code 128 barcode of one of the citizen's

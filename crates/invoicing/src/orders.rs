@@ -18,6 +18,8 @@ use crate::{Error, Result};
 #[derive(Debug, Clone)]
 pub struct Providers {
     pub conekta: Option<conekta::Conekta>,
+    /// Conekta.js and the public key, when cards are taken (the browser tokenizes).
+    pub checkout: Option<payments::conekta::Checkout>,
     /// STP's conciliación service (SPEI statements).
     pub stp: Option<stp::Stp>,
     /// Where Conekta is, for staff ("api.conekta.io", "simulador local …").
@@ -32,6 +34,7 @@ impl Default for Providers {
     fn default() -> Self {
         Providers {
             conekta: None,
+            checkout: None,
             stp: None,
             conekta_label: "sin configurar".into(),
             oxxo_days: 30,
@@ -253,4 +256,66 @@ pub async fn of_contract(
         }
     }
     Ok(rows)
+}
+
+/// Where a card payment stands when the citizen comes back from 3-D Secure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CardOutcome {
+    /// Applied to the contract (the webhook came first).
+    Confirmed { received_id: Option<i64> },
+    /// The bank approved it; the webhook that applies it has not been processed yet.
+    Approved,
+    /// Declined or cancelled, with the provider's message.
+    Declined { message: String },
+    /// Still waiting for the cardholder or the bank.
+    Pending,
+}
+
+/// What became of the card order `provider_order_id` of `contract_id`. The query
+/// string the browser came back with is never trusted: the order is read from our
+/// table and, while still pending there, from Conekta.
+pub async fn card_outcome(
+    db: &Db,
+    tenant: TenantId,
+    providers: &Providers,
+    contract_id: i64,
+    provider_order_id: &str,
+) -> Result<(OrderRow, CardOutcome)> {
+    let row = {
+        let mut tx = db.read(tenant).await?;
+        db::payments::order_by_provider_id(&mut tx, "conekta", provider_order_id).await?
+    }
+    .filter(|o| o.contract_id == contract_id && o.channel == "card")
+    .ok_or(Error::NotFound)?;
+    let outcome = match row.status.as_str() {
+        "confirmado" => CardOutcome::Confirmed {
+            received_id: row.received_id,
+        },
+        "rechazado" | "cancelado" | "vencido" => CardOutcome::Declined {
+            message: row
+                .failure
+                .clone()
+                .unwrap_or_else(|| "El banco no autorizó el cargo.".into()),
+        },
+        _ => match &providers.conekta {
+            None => CardOutcome::Pending,
+            Some(client) => match client.order(provider_order_id).await {
+                Ok(order) => match order.payment_status.as_str() {
+                    "paid" => CardOutcome::Approved,
+                    "declined" | "canceled" | "expired" | "voided" => CardOutcome::Declined {
+                        message: order
+                            .first_charge()
+                            .and_then(|c| c.failure_message.clone())
+                            .unwrap_or_else(|| "El banco no autorizó el cargo.".into()),
+                    },
+                    _ => CardOutcome::Pending,
+                },
+                Err(e) => {
+                    tracing::warn!(error = %e, "Conekta order not read back");
+                    CardOutcome::Pending
+                }
+            },
+        },
+    };
+    Ok((row, outcome))
 }

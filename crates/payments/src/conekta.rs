@@ -409,6 +409,59 @@ pub struct WebhookKey {
     pub created_at: i64,
 }
 
+/// `POST /tokens` (made by Conekta.js in the citizen's browser with the public key):
+/// the card as typed. It never reaches our server — only the answer's `id` does.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenRequest {
+    pub card: CardDetails,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CardDetails {
+    pub number: String,
+    pub name: String,
+    pub exp_month: String,
+    pub exp_year: String,
+    pub cvc: String,
+}
+
+/// `POST /tokens` answer: a single-use token (`tok_…`) to charge with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Token {
+    pub id: String,
+    pub object: String,
+    #[serde(default)]
+    pub used: bool,
+    #[serde(default)]
+    pub livemode: bool,
+}
+
+/// Conekta.js reports a refused card to the page as this (`message_to_purchaser` is
+/// Spanish and meant for the payer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenError {
+    pub object: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message_to_purchaser: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param: Option<String>,
+    #[serde(default)]
+    pub code: String,
+}
+
+/// Where the citizen's browser tokenizes cards: Conekta.js and the public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkout {
+    /// `key_…` public key (safe to show; it can only make tokens).
+    pub public_key: String,
+    /// Conekta.js, e.g. `https://cdn.conekta.io/js/latest/conekta.js`.
+    pub script_url: String,
+}
+
+/// Conekta's published Conekta.js.
+pub const CONEKTA_JS: &str = "https://cdn.conekta.io/js/latest/conekta.js";
+
 #[cfg(test)]
 mod tests {
     use super::*;

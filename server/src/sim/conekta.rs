@@ -8,6 +8,11 @@
 //!   message); others are charged — with `three_ds_mode` the answer carries
 //!   `next_action.redirect_to_url` to the simulator's 3-D Secure page, which authorises
 //!   (or the cardholder cancels) and returns the browser to `return_url`.
+//! - `GET /conekta.js` and `POST /tokens` (public key; CORS): what the citizen's
+//!   browser uses to turn a card into a single-use token. Conekta's sandbox numbers
+//!   (4242… approved, 4000000000000002 declined, 4000000000000127 insufficient funds)
+//!   become the matching test tokens; a number failing Luhn, a past expiry or a bad
+//!   CVC is refused with a Spanish `message_to_purchaser`.
 //! - `GET /orders/{id}`; `POST /webhook_keys` (a fresh RSA key; events are signed with
 //!   the newest one: header `digest` = base64 RSA PKCS#1 v1.5 SHA-256 over the body);
 //!   `POST /webhooks` (where events go).
@@ -27,21 +32,25 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
+use base64::Engine;
+use chrono::{Datelike, Utc};
 use payments::conekta::{
     ApiError, Charge, ChargeList, ChargeMethod, ErrorDetail, MethodRequest, NextAction, Order,
-    OrderRequest, RedirectToUrl, WebhookKey, WebhookSigner,
+    OrderRequest, RedirectToUrl, Token, TokenError, TokenRequest, WebhookKey, WebhookSigner,
 };
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 pub struct ConektaSim {
     private_key: String,
+    /// What the browser's Conekta.js sends to `POST /tokens`.
+    public_key: String,
     /// This simulator's own address, for 3-D Secure redirect pages.
     base_url: Mutex<String>,
     http: reqwest::Client,
@@ -59,9 +68,10 @@ struct SimState {
 }
 
 impl ConektaSim {
-    pub fn new(private_key: &str) -> Arc<ConektaSim> {
+    pub fn new(private_key: &str, public_key: &str) -> Arc<ConektaSim> {
         Arc::new(ConektaSim {
             private_key: private_key.to_string(),
+            public_key: public_key.to_string(),
             base_url: Mutex::new(String::new()),
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(10))
@@ -91,6 +101,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub fn router(sim: Arc<ConektaSim>) -> Router {
     Router::new()
+        // What Conekta.js does in the citizen's browser: a page on our origin calls
+        // the provider's origin, so these two answer CORS.
+        .route(
+            "/tokens",
+            post(create_token).layer(
+                CorsLayer::new()
+                    .allow_origin(AllowOrigin::mirror_request())
+                    .allow_methods([Method::POST])
+                    .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]),
+            ),
+        )
+        .route("/conekta.js", get(conekta_js))
         .route("/orders", post(create_order))
         .route("/orders/{id}", get(get_order))
         .route("/webhook_keys", post(create_webhook_key))
@@ -376,6 +398,182 @@ async fn create_order(
     }
     (StatusCode::OK, Json(order)).into_response()
 }
+
+/// `POST /tokens` as Conekta answers it: the public key (Bearer, or Basic with the
+/// key as user name, as older Conekta.js sends it), the card checked the way an issuer
+/// would (Luhn, expiry, CVC), and a single-use token. Conekta's sandbox numbers map to
+/// its server-side test tokens so a declined card declines when charged.
+async fn create_token(
+    State(sim): State<Arc<ConektaSim>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let key = match auth.split_once(' ') {
+        Some(("Bearer", k)) => k.to_string(),
+        Some(("Basic", b)) => base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok())
+            .map(|s| s.trim_end_matches(':').to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    if key != sim.public_key {
+        return token_error(
+            StatusCode::UNAUTHORIZED,
+            "authentication_error",
+            "No pudimos validar tu tarjeta. Inténtalo más tarde.",
+            None,
+            "conekta.errors.authentication.missing_key",
+        );
+    }
+    let req: TokenRequest = match serde_json::from_str(&body) {
+        Ok(r) => r,
+        Err(_) => {
+            return token_error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "parameter_validation_error",
+                "Faltan datos de la tarjeta.",
+                Some("card"),
+                "conekta.errors.parameter_validation.card",
+            );
+        }
+    };
+    let card = &req.card;
+    let number: String = card.number.chars().filter(|c| !c.is_whitespace()).collect();
+    if card.name.trim().is_empty() {
+        return token_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_validation_error",
+            "Escribe el nombre como aparece en la tarjeta.",
+            Some("card[name]"),
+            "conekta.errors.parameter_validation.card.name",
+        );
+    }
+    if !(13..=19).contains(&number.len())
+        || !number.chars().all(|c| c.is_ascii_digit())
+        || !luhn::valid(&number)
+    {
+        return token_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_validation_error",
+            "El número de tarjeta no es válido.",
+            Some("card[number]"),
+            "conekta.errors.parameter_validation.card.number",
+        );
+    }
+    let today = Utc::now().date_naive();
+    let month = card
+        .exp_month
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|m| (1..=12).contains(m));
+    let year = card
+        .exp_year
+        .trim()
+        .parse::<i32>()
+        .ok()
+        .map(|y| if y < 100 { 2000 + y } else { y });
+    let current = |y: i32, m: u32| (y, m) >= (today.year(), today.month());
+    if !matches!((year, month), (Some(y), Some(m)) if current(y, m)) {
+        return token_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_validation_error",
+            "La fecha de vencimiento no es válida o la tarjeta ya venció.",
+            Some("card[exp_month]"),
+            "conekta.errors.parameter_validation.card.expiration",
+        );
+    }
+    let cvc = card.cvc.trim();
+    if !(3..=4).contains(&cvc.len()) || !cvc.chars().all(|c| c.is_ascii_digit()) {
+        return token_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "parameter_validation_error",
+            "El código de seguridad (CVV) no es válido.",
+            Some("card[cvc]"),
+            "conekta.errors.parameter_validation.card.cvc",
+        );
+    }
+    let id = match number.as_str() {
+        "4000000000000002" => "tok_test_card_declined".to_string(),
+        "4000000000000127" => "tok_test_insufficient_funds".to_string(),
+        "4242424242424242" => "tok_test_visa_4242".to_string(),
+        _ => random_id("tok_"),
+    };
+    let token = Token {
+        id,
+        object: "token".into(),
+        used: false,
+        livemode: false,
+    };
+    (StatusCode::OK, Json(token)).into_response()
+}
+
+fn token_error(
+    status: StatusCode,
+    kind: &str,
+    message: &str,
+    param: Option<&str>,
+    code: &str,
+) -> Response {
+    let e = TokenError {
+        object: "error".into(),
+        kind: kind.into(),
+        message_to_purchaser: message.into(),
+        param: param.map(str::to_string),
+        code: code.into(),
+    };
+    (status, Json(e)).into_response()
+}
+
+/// Conekta.js as pages use it: `Conekta.setPublicKey(key)` then
+/// `Conekta.Token.create({card: {...}}, onToken, onError)`. It posts the card straight
+/// to this origin's `/tokens`; the page gets `{id}` or `{message_to_purchaser}`.
+async fn conekta_js(State(sim): State<Arc<ConektaSim>>) -> Response {
+    let base = lock(&sim.base_url).clone();
+    let js = CONEKTA_JS_TEMPLATE.replace("__BASE__", &base);
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        js,
+    )
+        .into_response()
+}
+
+const CONEKTA_JS_TEMPLATE: &str = r#"(function () {
+  var base = "__BASE__";
+  var key = null;
+  function fail(onError, message, param) {
+    onError({ object: "error", type: "parameter_validation_error", message_to_purchaser: message, param: param || null });
+  }
+  window.Conekta = {
+    setPublicKey: function (k) { key = k; },
+    getPublicKey: function () { return key; },
+    Token: {
+      create: function (params, onToken, onError) {
+        if (!key) { fail(onError, "Falta la llave pública de Conekta."); return; }
+        fetch(base + "/tokens", {
+          method: "POST",
+          mode: "cors",
+          headers: { "Content-Type": "application/json", "Accept": "application/vnd.conekta-v2.2.0+json",
+                     "Authorization": "Basic " + btoa(key + ":") },
+          body: JSON.stringify({ card: params.card })
+        }).then(function (r) { return r.json(); })
+          .then(function (b) { if (b && b.object === "token") { onToken(b); } else { onError(b); } })
+          .catch(function () { fail(onError, "No pudimos comunicarnos con el procesador de pagos. Revisa tu conexión."); });
+      }
+    }
+  };
+})();
+"#;
 
 fn declined_card(message: &str, code: &str) -> Response {
     api_error(
