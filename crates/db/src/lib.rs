@@ -16,6 +16,7 @@
 pub mod billing;
 mod bulk;
 pub mod cfdi;
+pub mod domiciliacion;
 mod error;
 pub mod models;
 pub mod payments;

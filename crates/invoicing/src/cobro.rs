@@ -333,6 +333,10 @@ pub(crate) fn forma_of_channel(channel: &str) -> &'static str {
         "oxxo" | "efectivo" => "01",
         "cheque" => "02",
         "card" => "04",
+        // Domiciliación: the bank moves the money from the payer's CLABE account to the
+        // utility's by electronic transfer, so SAT's c_FormaPago is 03 (Transferencia
+        // electrónica de fondos); 28 would be a debit *card*, which it is not.
+        "domiciliacion" => "03",
         _ => "03",
     }
 }
@@ -379,6 +383,7 @@ fn channel_label(channel: &str) -> &'static str {
         "card" => "con tarjeta",
         "efectivo" => "en efectivo en ventanilla",
         "cheque" => "con cheque en ventanilla",
+        "domiciliacion" => "por domiciliación",
         _ => "recibido",
     }
 }

@@ -18,6 +18,7 @@ pub mod cancelacion;
 pub mod cobro;
 pub mod complemento;
 pub mod conciliacion;
+pub mod domiciliacion;
 pub mod fiscal;
 pub mod orders;
 mod run;
