@@ -56,6 +56,9 @@ pub struct Dashboard {
     pub consumption: Vec<PeriodView>,
     pub balance: String,
     pub owes: bool,
+    /// The contract has paid ahead: `balance` is in its favour.
+    #[serde(default)]
+    pub credit: bool,
     pub linked: Vec<LinkedView>,
     pub fetched_at: String,
     /// The contract's CLABE for SPEI transfers, when the utility receives them.

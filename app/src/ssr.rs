@@ -533,6 +533,7 @@ async fn load_dashboard(
             balance.format_mxn()
         },
         owes: balance > Money::ZERO,
+        credit: balance.is_negative(),
         linked: vec![],
         fetched_at: auth::format_local(Utc::now()),
         spei_clabe: invoicing::cobro::spei_clabe(tx, contract_id).await?,

@@ -239,10 +239,10 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
         </section>
         <section class="card" aria-labelledby="h-saldo">
             <h2 id="h-saldo">"Saldo"</h2>
-            <p class="balance" class:owes=d.owes>
+            <p class="balance" class:owes=d.owes class:credit=d.credit>
                 <span class="amount">{d.balance.clone()}</span>
                 " "
-                <span>{if d.owes { "por pagar" } else { "sin adeudo" }}</span>
+                <span>{if d.owes { "por pagar" } else if d.credit { "a tu favor" } else { "sin adeudo" }}</span>
             </p>
             <p class="actions">
                 <a class="button primary" href="/cuenta/pagar">"Pagar"</a>
