@@ -73,7 +73,7 @@ pub struct Dashboard {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentOrderView {
     pub id: i64,
-    /// 'oxxo' | 'card' | 'spei'.
+    /// 'oxxo' | 'card' | 'spei' | 'codi'.
     pub channel: String,
     pub channel_label: String,
     pub amount: String,
@@ -92,6 +92,9 @@ pub struct PaymentOrderView {
     /// charged yet).
     #[serde(default)]
     pub card: Option<CardStep>,
+    /// SPEI and CoDi: the contract's CLABE the money goes to.
+    #[serde(default)]
+    pub clabe: Option<String>,
 }
 
 /// The second step of a card payment: what the card form needs. The card itself goes

@@ -34,6 +34,7 @@ pub fn router(state: AppState) -> Router {
             "/cuenta/pagos/{id}/codigo.png",
             get(app::ssr::pagos::barcode),
         )
+        .route("/cuenta/pagos/{id}/codi.png", get(app::ssr::pagos::codi_qr))
         .route("/cuenta/pagos.csv", get(app::ssr::pagos::history_csv))
         .route(
             "/cuenta/pagos/{id}/recibo.pdf",

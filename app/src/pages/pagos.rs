@@ -107,6 +107,12 @@ fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
                             "Transferencia SPEI desde la app de tu banco"
                         </label>
                     })}
+                    {c.spei_clabe.is_some().then(|| view! {
+                        <label class="choice">
+                            <input type="radio" name="metodo" value="codi"/>
+                            "CoDi: código QR para pagar desde la app de tu banco"
+                        </label>
+                    })}
                     {c.card_available.then(|| view! {
                         <label class="choice">
                             <input type="radio" name="metodo" value="tarjeta"/>
@@ -142,6 +148,27 @@ fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
                 </dl>
                 <p class="small">"Tu pago se aplica solo, en minutos, a tus recibos más antiguos."</p>
                 <p><a class="button" href=share rel="external noopener" target="_blank">"Compartir por WhatsApp"</a></p>
+            </section>
+        }
+        .into_any();
+    }
+    if o.channel == "codi" {
+        let qr = format!("/cuenta/pagos/{}/codi.png", o.id);
+        return view! {
+            <section class="card reference-card" aria-labelledby="h-referencia">
+                <h2 id="h-referencia">"Paga con CoDi"</h2>
+                <p>"Abre la app de tu banco, elige CoDi (o «Cobrar y pagar con QR») y escanea este código. El importe y la referencia ya van incluidos."</p>
+                <img class="qr" src=qr.clone() alt=format!("Código QR CoDi por {}, referencia {}", o.amount, reference) width="222" height="222"/>
+                <dl class="facts">
+                    <dt>"Importe"</dt><dd class="amount">{o.amount.clone()}</dd>
+                    <dt>"Referencia"</dt><dd><code class="codi-reference">{reference.clone()}</code></dd>
+                    <dt>"CLABE"</dt><dd><code class="codi-clabe">{o.clabe.clone().unwrap_or_default()}</code></dd>
+                    <dt>"Vence"</dt><dd>{o.expires.clone().unwrap_or_else(|| "—".into())}</dd>
+                </dl>
+                <p class="small">"Si pagas desde otro teléfono, guarda la imagen y ábrela ahí. Tu pago se aplica solo, en minutos."</p>
+                <p class="actions">
+                    <a class="button" href=qr download=format!("codi-{reference}.png") rel="external">"Guardar imagen"</a>
+                </p>
             </section>
         }
         .into_any();

@@ -14,6 +14,7 @@ fn channel_label(c: &str) -> &'static str {
         "oxxo" => "OXXO",
         "card" => "Tarjeta",
         "spei" => "SPEI",
+        "codi" => "CoDi",
         _ => "Otro",
     }
 }
@@ -41,7 +42,13 @@ fn grouped(reference: &str) -> String {
 
 pub(crate) fn order_view(o: &db::payments::OrderRow, utility: &str) -> PaymentOrderView {
     let amount = Money::from_centavos(o.amount_centavos).format_mxn();
-    let reference = o.reference.as_deref().map(grouped);
+    let reference = o.reference.as_deref().map(|r| {
+        if o.channel == "codi" {
+            r.to_string()
+        } else {
+            grouped(r)
+        }
+    });
     let expires = o.expires_at.map(date_label);
     let share_text = match (&reference, o.channel.as_str()) {
         (Some(r), "oxxo") => format!(
@@ -50,6 +57,9 @@ pub(crate) fn order_view(o: &db::payments::OrderRow, utility: &str) -> PaymentOr
                 .as_deref()
                 .map(|e| format!(", vence el {e}"))
                 .unwrap_or_default()
+        ),
+        (Some(r), "codi") => format!(
+            "Pago de agua {utility}: {amount} con CoDi desde la app de tu banco, referencia {r}."
         ),
         (Some(r), _) => format!("Pago de agua {utility}: {amount}, referencia {r}."),
         (None, _) => format!("Pago de agua {utility}: {amount}."),
@@ -67,6 +77,7 @@ pub(crate) fn order_view(o: &db::payments::OrderRow, utility: &str) -> PaymentOr
         created: auth::format_local(o.created_at),
         share_text,
         card: None,
+        clabe: None,
     }
 }
 
@@ -244,7 +255,37 @@ pub async fn create(
                     Money::from_centavos(amount).format_mxn()
                 ),
                 card: None,
+                clabe: Some(clabe.clone()),
             })
+        }
+        "codi" => {
+            let req = invoicing::orders::NewOrderRequest {
+                contract_id,
+                citizen_id: Some(citizen_id),
+                invoice_id,
+                amount_centavos: amount,
+                method: invoicing::orders::Method::Codi,
+                idempotency_key: clave,
+            };
+            match invoicing::orders::create(&r.st.db, r.tenant, &r.st.payments, &req, Utc::now())
+                .await
+            {
+                Ok(o) => {
+                    let mut v = order_view(&o, &utility);
+                    let mut tx = r.st.db.read(r.tenant).await?;
+                    v.clabe = invoicing::cobro::spei_clabe(&mut tx, contract_id).await?;
+                    Ok(v)
+                }
+                Err(invoicing::Error::Invalid { field, message }) => {
+                    let field = match field {
+                        "importe" if opcion == "otro" => "otro",
+                        "importe" => "opcion",
+                        f => f,
+                    };
+                    fail(AppError::invalid(field, message))
+                }
+                Err(e) => fail(e.into()),
+            }
         }
         "tarjeta" => {
             let Some(checkout) = r.st.payments.checkout.clone() else {
@@ -265,6 +306,7 @@ pub async fn create(
                 redirect_url: None,
                 created: auth::format_local(Utc::now()),
                 share_text: String::new(),
+                clabe: None,
                 card: Some(CardStep {
                     importe_centavos: amount,
                     recibo: invoice_id,
@@ -359,6 +401,45 @@ pub async fn card_result(order_id: String) -> Result<CardPaymentStatus, AppError
         message,
         receipt_id,
     })
+}
+
+/// `GET /cuenta/pagos/{id}/codi.png`: the QR of one of the citizen's CoDi requests.
+pub async fn codi_qr(State(st): State<AppState>, Path(id): Path<i64>, req: Request) -> Response {
+    let h = req.headers();
+    let r = Req::from_headers(st.clone(), h, peer_of(&req));
+    let (citizen_id, _) = match citizen_of(&r).await {
+        Ok(c) => c,
+        Err(e) => return handler_error(e, h, "/entrar"),
+    };
+    let utility = utility_name(&r).await;
+    let png = async {
+        let mut tx = st.db.read(r.tenant).await?;
+        let Some(o) = db::payments::order_by_id(&mut tx, id).await? else {
+            return Err(AppError::NotFound);
+        };
+        if !repo::citizen_has_contract(&mut tx, citizen_id, o.contract_id).await? {
+            return Err(AppError::NotFound);
+        }
+        let request = invoicing::orders::codi_request(&mut tx, &o, &utility).await?;
+        payments::codi::qr_png(&request.qr_text(), 6)
+            .map_err(|e| AppError::invalid("codi", e.to_string()))
+    }
+    .await;
+    match png {
+        Ok(png) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("image/png")),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, max-age=86400"),
+                ),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(e) => handler_error(e, h, "/entrar"),
+    }
 }
 
 /// `GET /cuenta/pagos/{id}/codigo.png`: the Code 128 barcode of one of the citizen's

@@ -5,7 +5,9 @@
 //!   first: the amount (> 0; OXXO at most $10,000.00 per reference), that collection
 //!   is not stopped for the contract, the citizen's idempotency key (a double submit
 //!   is one order). A declined card comes back as a field error with Conekta's own
-//!   message and the alternatives.
+//!   message and the alternatives. A CoDi request ([`Method::Codi`]) needs no
+//!   provider call: it is a QR for the contract's own CLABE, confirmed by the SPEI abono
+//!   that carries its reference ([`settle_codi`]).
 
 use chrono::{DateTime, Duration, Utc};
 use db::payments::{NewOrder, OrderRow};
@@ -53,6 +55,8 @@ pub enum Method {
         token_id: String,
         return_url: String,
     },
+    /// A CoDi QR, paid by SPEI to the contract's CLABE (no Conekta).
+    Codi,
 }
 
 impl Method {
@@ -60,6 +64,7 @@ impl Method {
         match self {
             Method::Oxxo => "oxxo",
             Method::Card { .. } => "card",
+            Method::Codi => "codi",
         }
     }
 }
@@ -90,6 +95,9 @@ pub async fn create(
     r: &NewOrderRequest,
     now: DateTime<Utc>,
 ) -> Result<OrderRow> {
+    if r.method == Method::Codi {
+        return create_codi(db, tenant, r, now).await;
+    }
     if r.idempotency_key.trim().is_empty() || r.idempotency_key.len() > 100 {
         return Err(invalid(
             "clave",
@@ -146,6 +154,7 @@ pub async fn create(
         Method::Card { token_id, .. } => MethodRequest::Card {
             token_id: token_id.clone(),
         },
+        Method::Codi => return create_codi(db, tenant, r, now).await,
     };
     let mut metadata = serde_json::Map::new();
     metadata.insert("tenant_id".into(), tenant.0.into());
@@ -318,4 +327,159 @@ pub async fn card_outcome(
         },
     };
     Ok((row, outcome))
+}
+
+/// Days a CoDi request stays payable.
+pub const CODI_DAYS: i64 = 3;
+
+/// A CoDi payment request (QR) for an amount: paid by SPEI from the payer's banking
+/// app to the contract's own CLABE, with the request's `referenciaNumerica`. Kept as a
+/// payment order (`provider` 'codi', the reference as its id) so the citizen sees it
+/// pending and the abono that pays it confirms it ([`settle_codi`]). Reached through
+/// [`create`] with [`Method::Codi`].
+async fn create_codi(
+    db: &Db,
+    tenant: TenantId,
+    r: &NewOrderRequest,
+    now: DateTime<Utc>,
+) -> Result<OrderRow> {
+    if r.idempotency_key.trim().is_empty() || r.idempotency_key.len() > 100 {
+        return Err(invalid(
+            "clave",
+            "falta la clave de la solicitud; recarga la página",
+        ));
+    }
+    if r.amount_centavos <= 0 {
+        return Err(invalid("importe", "escribe un importe mayor que cero"));
+    }
+    let mut tx = db.write(tenant).await?;
+    if let Some(existing) = db::payments::order_by_key(&mut tx, &r.idempotency_key).await? {
+        return if existing.contract_id == r.contract_id {
+            Ok(existing)
+        } else {
+            Err(invalid("clave", "esa clave ya se usó; recarga la página"))
+        };
+    }
+    if let Some(reason) = db::payments::collection_block(&mut tx, r.contract_id).await? {
+        return Err(invalid(
+            "importe",
+            format!(
+                "No podemos recibir pagos de este contrato en línea ({reason}). Acude a una oficina de atención."
+            ),
+        ));
+    }
+    if crate::cobro::spei_clabe(&mut tx, r.contract_id)
+        .await?
+        .is_none()
+    {
+        return Err(invalid(
+            "metodo",
+            "Este organismo aún no recibe pagos CoDi; elige OXXO.",
+        ));
+    }
+    let expires = now + Duration::days(CODI_DAYS);
+    for _ in 0..8 {
+        let referencia: u32 = rand::Rng::gen_range(
+            &mut rand::thread_rng(),
+            1_000_000..=payments::codi::MAX_REFERENCIA,
+        );
+        let reference = referencia.to_string();
+        let id = db::payments::insert_order(
+            &mut tx,
+            &NewOrder {
+                contract_id: r.contract_id,
+                invoice_id: r.invoice_id,
+                channel: "codi",
+                provider: "codi",
+                provider_order_id: &reference,
+                amount_centavos: r.amount_centavos,
+                reference: Some(&reference),
+                redirect_url: None,
+                expires_at: Some(expires),
+                status: "pendiente",
+                failure: None,
+                idempotency_key: &r.idempotency_key,
+                citizen_id: r.citizen_id,
+            },
+            now,
+        )
+        .await?;
+        if let Some(id) = id {
+            let row = db::payments::order_by_id(&mut tx, id)
+                .await?
+                .ok_or(Error::NotFound)?;
+            tx.commit().await?;
+            return Ok(row);
+        }
+        // The key raced us (then theirs is the order), or the reference was taken.
+        if let Some(existing) = db::payments::order_by_key(&mut tx, &r.idempotency_key).await? {
+            tx.commit().await?;
+            return Ok(existing);
+        }
+    }
+    Err(invalid(
+        "metodo",
+        "No pudimos generar el código CoDi; inténtalo de nuevo.",
+    ))
+}
+
+/// The QR of a CoDi order: the request's text for the contract's CLABE.
+pub async fn codi_request(
+    tx: &mut db::Scoped,
+    order: &OrderRow,
+    utility: &str,
+) -> Result<payments::codi::MensajeCobro> {
+    let referencia = order
+        .reference
+        .as_deref()
+        .and_then(|r| r.parse::<u32>().ok())
+        .filter(|_| order.channel == "codi")
+        .ok_or(Error::NotFound)?;
+    let clabe = crate::cobro::spei_clabe(tx, order.contract_id)
+        .await?
+        .and_then(|c| c.parse::<domain::Clabe>().ok())
+        .ok_or(Error::NotFound)?;
+    let number = db::repo::account_by_id(tx, order.contract_id)
+        .await?
+        .map(|a| a.number)
+        .unwrap_or_default();
+    payments::codi::MensajeCobro::new(
+        order.amount_centavos,
+        referencia,
+        &format!("Agua contrato {number}"),
+        order.expires_at,
+        clabe,
+        utility,
+    )
+    .map_err(|e| invalid("codi", e.to_string()))
+}
+
+/// An abono that pays a CoDi request (its `referenciaNumerica`, to the same contract)
+/// confirms the request. Safe to repeat: only a pending request changes.
+pub async fn settle_codi(
+    db: &Db,
+    tenant: TenantId,
+    referencia: &str,
+    contract_id: i64,
+    received_id: i64,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = db.write(tenant).await?;
+    let Some(order) = db::payments::order_by_provider_id(&mut tx, "codi", referencia).await? else {
+        return Ok(false);
+    };
+    if order.contract_id != contract_id {
+        return Ok(false);
+    }
+    let changed = db::payments::settle_order(
+        &mut tx,
+        order.id,
+        "confirmado",
+        None,
+        Some(received_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(changed)
 }

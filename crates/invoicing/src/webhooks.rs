@@ -184,6 +184,29 @@ async fn apply_abono(
     };
     let received = crate::cobro::from_stp_abono(&abono, &prefix, payload);
     let outcome = crate::cobro::apply(db, tenant, &received, now).await?;
+    // A CoDi payment confirms its request — also when this is a retry after a crash
+    // between the two (the payment is then a duplicate, the request still pending).
+    if let (Some(_), Some(referencia), Some(contract_id)) = (
+        &abono.folio_codi,
+        &abono.referencia_numerica,
+        received.contract_id,
+    ) {
+        let received_id = match &outcome {
+            crate::cobro::Outcome::Applied { received_id, .. } => Some(*received_id),
+            crate::cobro::Outcome::Duplicate => {
+                let mut tx = db.read(tenant).await?;
+                db::payments::received_by_key(&mut tx, &received.dedupe_key)
+                    .await?
+                    .filter(|r| r.contract_id == Some(contract_id))
+                    .map(|r| r.id)
+            }
+            crate::cobro::Outcome::Unmatched { .. } => None,
+        };
+        if let Some(received_id) = received_id {
+            crate::orders::settle_codi(db, tenant, referencia, contract_id, received_id, now)
+                .await?;
+        }
+    }
     Ok(("procesado", format!("abono {}: {outcome:?}", abono.id)))
 }
 

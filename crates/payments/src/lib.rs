@@ -16,6 +16,7 @@
 pub mod allocate;
 pub mod barcode;
 pub mod clabe;
+pub mod codi;
 pub mod conekta;
 pub mod domiciliacion;
 pub mod stp;

@@ -7,6 +7,9 @@
 //! nombreOrdenante?, deliver?, statement_monto?}` creates an abono, delivers it unless
 //! `deliver` is false (a notification that never arrived) and lists it in the day's
 //! statement — with `statement_monto` when the bank's record should disagree.
+//! `referenciaNumerica` and `folioCodi` may be given too. `POST /sim/codi` `{qr}` is
+//! the payer's banking app paying a CoDi QR: the QR's text names the CLABE, amount and
+//! reference, and the abono arrives with a `folioCodi`.
 //! `POST /sim/webhook` `{url}` sets where abonos go.
 
 use std::sync::{Arc, Mutex};
@@ -62,6 +65,7 @@ pub fn router(sim: Arc<StpSim>) -> Router {
     Router::new()
         .route("/efws/API/conciliacion", post(conciliacion))
         .route("/sim/abono", post(sim_abono))
+        .route("/sim/codi", post(sim_codi))
         .route("/sim/webhook", post(sim_webhook))
         .with_state(sim)
 }
@@ -78,6 +82,10 @@ struct AbonoReq {
     deliver: bool,
     #[serde(default, rename = "statement_monto")]
     statement_monto: Option<String>,
+    #[serde(default)]
+    referencia_numerica: Option<u32>,
+    #[serde(default)]
+    folio_codi: Option<String>,
 }
 
 fn yes() -> bool {
@@ -87,14 +95,59 @@ fn yes() -> bool {
 fn abono_json(id: u64, fecha: &str, req: &AbonoReq, monto: &str) -> String {
     let ts = chrono::Utc::now().timestamp_millis();
     format!(
-        r#"{{"id":{id},"fechaOperacion":{fecha},"institucionOrdenante":40012,"institucionBeneficiaria":90646,"claveRastreo":"SIMSTP{id}","monto":{monto},"nombreOrdenante":{},"tipoCuentaOrdenante":40,"cuentaOrdenante":"012180015555555557","rfcCurpOrdenante":"ND","nombreBeneficiario":"ORGANISMO","tipoCuentaBeneficiario":40,"cuentaBeneficiario":{},"conceptoPago":"PAGO AGUA","referenciaNumerica":1,"empresa":"SUPRA","tipoPago":1,"tsLiquidacion":{ts}}}"#,
+        r#"{{"id":{id},"fechaOperacion":{fecha},"institucionOrdenante":40012,"institucionBeneficiaria":90646,"claveRastreo":"SIMSTP{id}","monto":{monto},"nombreOrdenante":{},"tipoCuentaOrdenante":40,"cuentaOrdenante":"012180015555555557","rfcCurpOrdenante":"ND","nombreBeneficiario":"ORGANISMO","tipoCuentaBeneficiario":40,"cuentaBeneficiario":{},"conceptoPago":"PAGO AGUA","referenciaNumerica":{},"empresa":"SUPRA","tipoPago":1,"tsLiquidacion":{ts}{}}}"#,
         Value::from(
             req.nombre_ordenante
                 .clone()
                 .unwrap_or_else(|| "JUAN PEREZ".into())
         ),
         Value::from(req.cuenta_beneficiario.clone()),
+        req.referencia_numerica.unwrap_or(1),
+        req.folio_codi
+            .as_ref()
+            .map(|f| format!(",\"folioCodi\":{}", Value::from(f.clone())))
+            .unwrap_or_default(),
     )
+}
+
+#[derive(Deserialize)]
+struct CodiReq {
+    qr: String,
+}
+
+/// The payer's banking app reads a CoDi QR and pays it by SPEI.
+async fn sim_codi(State(sim): State<Arc<StpSim>>, Json(c): Json<CodiReq>) -> Response {
+    let parsed: Option<(String, String, u32)> =
+        serde_json::from_str::<Value>(&c.qr).ok().and_then(|v| {
+            Some((
+                v["cuentaBeneficiario"].as_str()?.to_string(),
+                v["datosMC"]["monto"].as_str()?.to_string(),
+                v["datosMC"]["referenciaNumerica"].as_str()?.parse().ok()?,
+            ))
+        });
+    let Some((cuenta, monto, referencia)) = parsed else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "no es un código CoDi"})),
+        )
+            .into_response();
+    };
+    let folio: String = (0..10)
+        .map(|_| char::from(b'0' + rand::random::<u8>() % 10))
+        .collect();
+    sim_abono(
+        State(sim),
+        Json(AbonoReq {
+            cuenta_beneficiario: cuenta,
+            monto,
+            nombre_ordenante: None,
+            deliver: true,
+            statement_monto: None,
+            referencia_numerica: Some(referencia),
+            folio_codi: Some(folio),
+        }),
+    )
+    .await
 }
 
 async fn sim_abono(State(sim): State<Arc<StpSim>>, Json(req): Json<AbonoReq>) -> Response {
