@@ -1,7 +1,7 @@
 import { type Page, expect, test } from '@playwright/test';
 import { PHONE, checkA11y, expectFieldError, open, requireEnv, signInCitizen } from './helpers';
 
-// Payments (issue #5): card with 3-D Secure. The page loads Conekta.js (the simulator
+// Payments (issue #5): card with 3-D Secure, and CoDi. The page loads Conekta.js (the simulator
 // serves it, as Conekta's CDN does in production), the card goes from the browser to
 // Conekta's origin and only a token comes to us; the bank's page authorises and sends
 // the citizen back; the balance goes down once.
@@ -16,7 +16,7 @@ async function balance(page: Page): Promise<number> {
   return (await shown.getAttribute('class'))?.split(/\s+/).includes('credit') ? -abs : abs;
 }
 
-test('card: tokenized in the browser, declines explained, 3-D Secure, applied once', async ({ page }) => {
+test('card and CoDi: tokenized in the browser, declines explained, 3-D Secure, QR paid by SPEI, each applied once', async ({ page }) => {
   // The third demo login (the bills spec signs in with it once).
   await signInCitizen(page, requireEnv('SUPRA_E2E_CONTRACT3'));
   const before = await balance(page);
@@ -72,4 +72,36 @@ test('card: tokenized in the browser, declines explained, 3-D Secure, applied on
     )
     .toBe(before - 15000);
   expect(leaked, 'card numbers never reach our server').toEqual([]);
+
+  // CoDi: a QR for the banking app; the bank's SPEI abono (with folioCodi) confirms it.
+  const paidByCard = await balance(page);
+  await open(page, '/cuenta/pagar');
+  await page.getByLabel('Otra cantidad', { exact: true }).check();
+  await page.locator('#otro').fill('20');
+  await page.getByLabel('CoDi: código QR para pagar desde la app de tu banco', { exact: true }).check();
+  await page.getByRole('button', { name: 'Continuar' }).click();
+  const codi = page.getByRole('region', { name: 'Paga con CoDi' });
+  await expect(codi).toBeVisible();
+  const qr = codi.getByRole('img', { name: /^Código QR CoDi por \$20\.00, referencia \d{7}$/ });
+  await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(100);
+  await checkA11y(page, 'CoDi QR');
+  const referencia = (await codi.locator('.codi-reference').innerText()).trim();
+  const clabe = (await codi.locator('.codi-clabe').innerText()).trim();
+  expect(clabe).toMatch(/^\d{18}$/);
+  const sims = await (await page.request.get('/dev/simuladores')).json();
+  const abono = await page.request.post(`${sims.stp}/sim/abono`, {
+    data: { cuentaBeneficiario: clabe, monto: '20.00', referenciaNumerica: Number(referencia), folioCodi: '0123456789' },
+  });
+  expect((await abono.json()).delivered).toBe(200);
+  await expect
+    .poll(
+      async () => {
+        await open(page, '/cuenta');
+        return balance(page);
+      },
+      { message: 'the balance should drop by $20.00', timeout: 15_000 },
+    )
+    .toBe(paidByCard - 2000);
+  await open(page, '/cuenta/pagar');
+  await expect(page.getByRole('region', { name: 'Tus referencias de pago' }).getByRole('row').filter({ hasText: referencia })).toContainText('Pago confirmado');
 });
