@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+mod domiciliacion;
+pub use domiciliacion::*;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeterView {
     pub serial: String,

@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("personal/pagos") view=StaffUnmatched ssr=SsrMode::Async/>
                     <Route path=path!("personal/caja") view=StaffCash ssr=SsrMode::Async/>
                     <Route path=path!("personal/conciliacion") view=StaffReconciliation ssr=SsrMode::Async/>
+                    <Route path=path!("personal/domiciliacion") view=StaffDomiciliacion ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <InstallBanner/>

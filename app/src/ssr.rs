@@ -726,6 +726,7 @@ pub mod caja;
 pub mod cfdi;
 pub mod cobro;
 pub mod conciliacion;
+pub mod domiciliacion;
 pub mod pagos;
 use bills::bill_row;
 pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};

@@ -45,6 +45,14 @@ pub fn router(state: AppState) -> Router {
             get(app::ssr::caja::receipt_pdf),
         )
         .route(
+            "/personal/domiciliacion/lotes/{id}/archivo",
+            get(app::ssr::domiciliacion::batch_file),
+        )
+        .route(
+            "/personal/domiciliacion/resultados",
+            axum::routing::post(app::ssr::domiciliacion::upload_results),
+        )
+        .route(
             "/webhooks/stp/abono",
             axum::routing::post(crate::webhooks::stp_abono),
         )

@@ -183,6 +183,24 @@ enum PaymentsCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Domiciliación: the month's batch file for the bank (made now, or the one already
+    /// made for the month), written to `--out` or stdout.
+    DebitBatch {
+        /// AAAA-MM.
+        #[arg(long)]
+        month: String,
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Domiciliación: apply the bank's results file (paid debits applied once, bounces
+    /// retried or the mandate deactivated).
+    DebitResults {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
     /// Stop (`--reason "…"`) or resume (no reason) collection for a contract.
     Block {
         #[arg(long)]
@@ -412,6 +430,78 @@ async fn payments_command(config: &Config, command: PaymentsCommand) -> anyhow::
                     );
                 }
             }
+            Ok(())
+        }
+        PaymentsCommand::DebitBatch { month, out, tenant } => {
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let built = invoicing::domiciliacion::build_batch(
+                &db,
+                t,
+                &month,
+                invoicing::Actor::System,
+                invoicing::today(),
+                chrono::Utc::now(),
+            )
+            .await?;
+            let b = &built.batch;
+            let (name, text) = {
+                let mut tx = db.read(t).await?;
+                db::domiciliacion::batch_file(&mut tx, b.id)
+                    .await?
+                    .context("batch file")?
+            };
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, &text)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!(
+                        "{} batch {} ({name}): {} debits, {} centavos → {}",
+                        if built.created { "new" } else { "existing" },
+                        b.id,
+                        b.item_count,
+                        b.total_centavos,
+                        path.display()
+                    );
+                }
+                None => {
+                    eprintln!(
+                        "{} batch {} ({name}): {} debits, {} centavos",
+                        if built.created { "new" } else { "existing" },
+                        b.id,
+                        b.item_count,
+                        b.total_centavos
+                    );
+                    print!("{text}");
+                }
+            }
+            Ok(())
+        }
+        PaymentsCommand::DebitResults { file, tenant } => {
+            let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+            let (db, t) = server::open_tenant(config, Some(&slug)).await?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let r = invoicing::domiciliacion::apply_results(
+                &db,
+                t,
+                &text,
+                payments::domiciliacion::RetryPolicy::default(),
+                invoicing::Actor::System,
+                invoicing::today(),
+                chrono::Utc::now(),
+            )
+            .await?;
+            println!(
+                "{} paid ({} centavos), {} to retry, {} mandates deactivated, {} rejected, {} already applied, {} unknown references",
+                r.cobrados,
+                r.cobrado_centavos,
+                r.reintentos,
+                r.bajas,
+                r.rechazados,
+                r.repetidos,
+                r.desconocidos
+            );
             Ok(())
         }
         PaymentsCommand::Block {

@@ -8,6 +8,7 @@ mod cfdi;
 mod citizen;
 mod cobro;
 mod conciliacion;
+mod domiciliacion;
 mod pagos;
 mod staff;
 
@@ -18,6 +19,7 @@ pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use cobro::StaffUnmatched;
 pub use conciliacion::StaffReconciliation;
+pub use domiciliacion::StaffDomiciliacion;
 pub use pagos::{CardReturn, CitizenPay, CitizenPayments};
 pub use staff::*;
 

@@ -59,6 +59,7 @@ pub(crate) fn StaffBar() -> impl IntoView {
                                 <StaffLink href="/personal/caja" label="Caja"/>
                                 <StaffLink href="/personal/pagos" label="Pagos"/>
                                 <StaffLink href="/personal/conciliacion" label="Conciliación"/>
+                                <StaffLink href="/personal/domiciliacion" label="Domiciliación"/>
                             })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>
