@@ -336,6 +336,7 @@ pub fn channel_label(channel: &str) -> &'static str {
         "spei" => "Transferencia SPEI",
         "codi" => "CoDi",
         "card" => "Tarjeta",
+        "domiciliacion" => "Domiciliación bancaria",
         _ => "Otro",
     }
 }
