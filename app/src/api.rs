@@ -132,6 +132,9 @@ pub struct PayChoices {
     /// The whole balance when something is owed.
     pub balance: Option<String>,
     pub spei_clabe: Option<String>,
+    /// Without a CLABE of its own, SPEI still works with a CLABE per payment (Conekta).
+    #[serde(default)]
+    pub spei_by_conekta: bool,
     pub oxxo_available: bool,
     /// Card payments are offered (Conekta.js and a public key are configured).
     #[serde(default)]

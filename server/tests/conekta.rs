@@ -753,3 +753,60 @@ both!(
     postgres_card_browser,
     card_browser_flow
 );
+
+/// Conekta's SPEI option (for utilities without their own STP concentradora): a valid
+/// CLABE for the one order; the transfer's `order.paid` applies it once, as SPEI.
+async fn conekta_spei(backend: Backend, name: &str) {
+    let Some(app) = spawn(backend, name).await else {
+        return;
+    };
+    let sim = app.conekta_sim.clone().expect("Conekta simulator");
+    let number = demo_contracts()[1].clone();
+    let (contract_id, before) = balance(&app, &number).await;
+    let o = invoicing::orders::create(
+        &app.db,
+        app.tenant,
+        &app.payment_providers,
+        &invoicing::orders::NewOrderRequest {
+            contract_id,
+            citizen_id: None,
+            invoice_id: None,
+            amount_centavos: 4_321,
+            method: invoicing::orders::Method::ConektaSpei,
+            idempotency_key: "spei-conekta-1".into(),
+        },
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("SPEI order");
+    assert_eq!(o.channel, "spei");
+    let clabe: domain::Clabe = o
+        .reference
+        .as_deref()
+        .expect("a CLABE to pay to")
+        .parse()
+        .expect("a CLABE with a valid check digit");
+    assert_eq!(clabe.bank_code(), "646");
+    assert!(o.expires_at.is_some());
+    let paid = reqwest::Client::new()
+        .post(format!("{sim}/sim/pay"))
+        .json(&serde_json::json!({"order_id": o.provider_order_id, "duplicate": 2}))
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(paid.status(), StatusCode::OK);
+    wait_status(&app, o.id, "confirmado").await;
+    app.settle_webhooks().await;
+    let (_, after) = balance(&app, &number).await;
+    assert_eq!(before - after, 4_321, "applied once");
+    let mut tx = app.db.read(app.tenant).await.expect("tx");
+    let r = db::payments::received_by_key(&mut tx, &format!("conekta:{}", o.provider_order_id))
+        .await
+        .expect("received")
+        .expect("recorded");
+    assert_eq!(r.channel, "spei");
+    drop(tx);
+    app.shutdown().await;
+}
+
+both!(sqlite_conekta_spei, postgres_conekta_spei, conekta_spei);

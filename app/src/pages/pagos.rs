@@ -56,7 +56,8 @@ fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
     let metodo_error = field_error(value, "metodo");
     let otro_error = field_error(value, "otro");
     let none_owed = c.bill.is_none() && c.balance.is_none();
-    let no_method = !c.oxxo_available && c.spei_clabe.is_none() && !c.card_available;
+    let no_method =
+        !c.oxxo_available && c.spei_clabe.is_none() && !c.spei_by_conekta && !c.card_available;
     view! {
         <section class="card" aria-labelledby="h-pagar">
             <h2 id="h-pagar">{format!("Contrato {}", c.number)}</h2>
@@ -101,7 +102,7 @@ fn PayForm(c: PayChoices, pay: ServerAction<CreatePayment>) -> impl IntoView {
                             "Efectivo en OXXO (hasta $10,000.00 por referencia)"
                         </label>
                     })}
-                    {c.spei_clabe.is_some().then(|| view! {
+                    {(c.spei_clabe.is_some() || c.spei_by_conekta).then(|| view! {
                         <label class="choice">
                             <input type="radio" name="metodo" value="spei" checked=!c.oxxo_available/>
                             "Transferencia SPEI desde la app de tu banco"
@@ -140,11 +141,16 @@ fn ReferenceCard(o: PaymentOrderView) -> impl IntoView {
         return view! {
             <section class="card reference-card" aria-labelledby="h-referencia">
                 <h2 id="h-referencia">"Transfiere por SPEI"</h2>
-                <p>"Desde la app de tu banco, a esta CLABE, que es solo de tu contrato:"</p>
-                <p class="clabe"><code>{reference}</code></p>
+                <p>{if o.id == 0 {
+                    "Desde la app de tu banco, a esta CLABE, que es solo de tu contrato:"
+                } else {
+                    "Desde la app de tu banco, a esta CLABE, que es solo para este pago:"
+                }}</p>
+                <p class="clabe"><code>{o.clabe.clone().unwrap_or(reference)}</code></p>
                 <dl class="facts">
                     <dt>"Banco"</dt><dd>"STP"</dd>
                     <dt>"Importe"</dt><dd class="amount">{o.amount.clone()}</dd>
+                    {o.expires.clone().map(|e| view! { <dt>"Vence"</dt><dd>{e}</dd> })}
                 </dl>
                 <p class="small">"Tu pago se aplica solo, en minutos, a tus recibos más antiguos."</p>
                 <p><a class="button" href=share rel="external noopener" target="_blank">"Compartir por WhatsApp"</a></p>

@@ -152,6 +152,7 @@ pub async fn options(recibo: Option<i64>) -> Result<PayChoices, AppError> {
         balance: (account.balance_centavos > 0)
             .then(|| Money::from_centavos(account.balance_centavos).format_mxn()),
         spei_clabe: invoicing::cobro::spei_clabe(&mut tx, contract_id).await?,
+        spei_by_conekta: r.st.payments.conekta.is_some(),
         oxxo_available: r.st.payments.conekta.is_some(),
         card_available: r.st.payments.conekta.is_some() && r.st.payments.checkout.is_some(),
         clave: uuid::Uuid::new_v4().to_string(),
@@ -234,10 +235,46 @@ pub async fn create(
         "spei" => {
             let mut tx = r.st.db.read(r.tenant).await?;
             let Some(clabe) = invoicing::cobro::spei_clabe(&mut tx, contract_id).await? else {
-                return fail(AppError::invalid(
-                    "metodo",
-                    "Este organismo aún no recibe transferencias SPEI; elige OXXO.",
-                ));
+                drop(tx);
+                // No STP concentradora: a CLABE for this payment from Conekta.
+                if r.st.payments.conekta.is_none() {
+                    return fail(AppError::invalid(
+                        "metodo",
+                        "Este organismo aún no recibe transferencias SPEI; paga en sus oficinas.",
+                    ));
+                }
+                let req = invoicing::orders::NewOrderRequest {
+                    contract_id,
+                    citizen_id: Some(citizen_id),
+                    invoice_id,
+                    amount_centavos: amount,
+                    method: invoicing::orders::Method::ConektaSpei,
+                    idempotency_key: clave,
+                };
+                return match invoicing::orders::create(
+                    &r.st.db,
+                    r.tenant,
+                    &r.st.payments,
+                    &req,
+                    Utc::now(),
+                )
+                .await
+                {
+                    Ok(o) => {
+                        let mut v = order_view(&o, &utility);
+                        v.clabe = o.reference.clone();
+                        Ok(v)
+                    }
+                    Err(invoicing::Error::Invalid { field, message }) => {
+                        let field = match field {
+                            "importe" if opcion == "otro" => "otro",
+                            "importe" => "opcion",
+                            f => f,
+                        };
+                        fail(AppError::invalid(field, message))
+                    }
+                    Err(e) => fail(e.into()),
+                };
             };
             Ok(PaymentOrderView {
                 id: 0,

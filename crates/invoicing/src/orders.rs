@@ -1,4 +1,4 @@
-//! Payment references from a provider (Conekta: OXXO cash, card with 3-D Secure); the
+//! Payment references from a provider (Conekta: OXXO cash, SPEI, card with 3-D Secure); the
 //! provider's webhooks that settle them are [`crate::webhooks`].
 //!
 //! - [`create`]: a citizen (or staff) asks for a reference for an amount. Checked
@@ -57,6 +57,9 @@ pub enum Method {
     },
     /// A CoDi QR, paid by SPEI to the contract's CLABE (no Conekta).
     Codi,
+    /// Conekta's SPEI option: a CLABE for this one order (for utilities without their
+    /// own STP concentradora, whose contracts have no CLABE of their own).
+    ConektaSpei,
 }
 
 impl Method {
@@ -65,6 +68,7 @@ impl Method {
             Method::Oxxo => "oxxo",
             Method::Card { .. } => "card",
             Method::Codi => "codi",
+            Method::ConektaSpei => "spei",
         }
     }
 }
@@ -153,6 +157,9 @@ pub async fn create(
         },
         Method::Card { token_id, .. } => MethodRequest::Card {
             token_id: token_id.clone(),
+        },
+        Method::ConektaSpei => MethodRequest::Spei {
+            expires_at: expires_at.timestamp(),
         },
         Method::Codi => return create_codi(db, tenant, r, now).await,
     };
