@@ -311,7 +311,18 @@ pub async fn build_batch(
         },
         now,
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        if e.is_unique_violation() {
+            // Another run for the same month got there first (PostgreSQL).
+            invalid(
+                "mes",
+                "Otro lote de este mes se está generando en este momento; intente de nuevo.",
+            )
+        } else {
+            e.into()
+        }
+    })?;
     let mut lines = Vec::with_capacity(candidates.len());
     for c in &candidates {
         let reference = format!("D{}B{}A{}", c.mandate.id, batch_id, c.attempt);
