@@ -477,6 +477,21 @@ fn three_partial_payments_chain_their_complementos_de_pago() {
     assert_eq!(third["saldo_insoluto_centavos"], 0, "{third}");
     let paid = cli.run(&["cfdi", "pay", "--invoice", &inv, "--amount", "1.00"]);
     assert!(String::from_utf8_lossy(&paid.stderr).contains("ya está pagado"));
+    // Counter payments go the one way payments go: each is a payment received (history,
+    // receipts, search, reconciliation), by its channel, once.
+    let received: Vec<(String, i64)> = cli.sql(&format!(
+        "SELECT r.channel, r.amount_centavos FROM payments_received r
+           JOIN invoices i ON i.contract_id = r.contract_id
+          WHERE i.id = {invoice} AND r.dedupe_key LIKE 'ventanilla:%' ORDER BY r.id"
+    ));
+    assert_eq!(
+        received,
+        vec![
+            ("efectivo".to_string(), 100),
+            ("ventanilla".to_string(), 250),
+            ("ventanilla".to_string(), total - 350),
+        ]
+    );
 
     let pass = cli.ok(&["cfdi", "stamp"]);
     assert_eq!(pass["complementos"]["sealed"], 2, "{pass}");

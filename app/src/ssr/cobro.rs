@@ -6,16 +6,6 @@ use super::*;
 /// Roles that handle payments (admin always may).
 const PAYMENTS: &[StaffRole] = &[StaffRole::Cajero, StaffRole::Facturacion];
 
-fn channel_label(c: &str) -> &'static str {
-    match c {
-        "spei" => "SPEI",
-        "codi" => "CoDi",
-        "oxxo" => "OXXO",
-        "card" => "Tarjeta",
-        _ => "Otro",
-    }
-}
-
 pub async fn unmatched() -> Result<Vec<UnmatchedRow>, AppError> {
     let s = staff(PAYMENTS).await?;
     let mut tx = s.r.st.db.read(s.r.tenant).await?;
@@ -25,7 +15,7 @@ pub async fn unmatched() -> Result<Vec<UnmatchedRow>, AppError> {
             .into_iter()
             .map(|p| UnmatchedRow {
                 id: p.id,
-                channel: channel_label(&p.channel).into(),
+                channel: invoicing::caja::channel_label(&p.channel).into(),
                 amount: Money::from_centavos(p.amount_centavos).format_mxn(),
                 received_at: auth::format_local(p.received_at),
                 reference: p.reference,

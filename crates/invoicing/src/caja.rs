@@ -332,6 +332,7 @@ pub fn channel_label(channel: &str) -> &'static str {
     match channel {
         "efectivo" => "Efectivo en ventanilla",
         "cheque" => "Cheque en ventanilla",
+        "ventanilla" => "En ventanilla",
         "oxxo" => "Efectivo en OXXO",
         "spei" => "Transferencia SPEI",
         "codi" => "CoDi",

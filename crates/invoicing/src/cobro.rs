@@ -66,6 +66,31 @@ pub async fn apply(
     r: &Received<'_>,
     now: DateTime<Utc>,
 ) -> Result<Outcome> {
+    apply_inner(db, tenant, r, None, None, now).await
+}
+
+/// [`apply`] to one bill the staff chose (its page at the counter, `supra cfdi pay`)
+/// instead of the oldest ones; what the bill does not take stays as credit.
+/// `recorded_by` is the staff member, kept on the bill's payment.
+pub async fn apply_to_bill(
+    db: &Db,
+    tenant: TenantId,
+    r: &Received<'_>,
+    invoice_id: i64,
+    recorded_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
+    apply_inner(db, tenant, r, Some(invoice_id), recorded_by, now).await
+}
+
+async fn apply_inner(
+    db: &Db,
+    tenant: TenantId,
+    r: &Received<'_>,
+    bill: Option<i64>,
+    recorded_by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<Outcome> {
     if r.amount_centavos <= 0 {
         return Err(Error::Invalid {
             field: "monto",
@@ -119,7 +144,10 @@ pub async fn apply(
         return Ok(Outcome::Unmatched { received_id: id });
     };
     let contract_id = account.contract_id;
-    let (entry, allocation) = post(&mut tx, &account, &posting(r), now).await?;
+    let mut p = posting(r);
+    p.bill = bill;
+    p.recorded_by = recorded_by;
+    let (entry, allocation) = post(&mut tx, &account, &p, now).await?;
     let Some(received_id) = db::payments::insert_received(
         &mut tx,
         &row(r, "aplicado", Some(contract_id), None, Some(entry)),
@@ -160,6 +188,9 @@ struct Posting<'a> {
     num_operacion: Option<String>,
     /// Prefix of the applications' idempotency keys.
     key: &'a str,
+    /// Only this bill takes the payment (chosen by staff); else the oldest open ones.
+    bill: Option<i64>,
+    recorded_by: Option<i64>,
 }
 
 fn posting<'a>(r: &'a Received<'a>) -> Posting<'a> {
@@ -171,6 +202,8 @@ fn posting<'a>(r: &'a Received<'a>) -> Posting<'a> {
         reference: r.reference,
         num_operacion: r.num_operacion.clone(),
         key: &r.dedupe_key,
+        bill: None,
+        recorded_by: None,
     }
 }
 
@@ -184,7 +217,27 @@ async fn post(
     now: DateTime<Utc>,
 ) -> Result<(i64, payments::allocate::Allocation)> {
     let contract_id = account.contract_id;
-    let open = open_bills(tx, account).await?;
+    let open = match p.bill {
+        // The bill staff chose: what it still owes by its own payments (the chain its
+        // Complementos de Pago follow).
+        Some(bill) => {
+            let inv = db::billing::invoice_by_id(tx, bill)
+                .await?
+                .filter(|i| i.contract_id == contract_id && !i.cancelled)
+                .ok_or(Error::NotFound)?;
+            let paid: i64 = db::cfdi::payments_of_invoice(tx, bill)
+                .await?
+                .iter()
+                .map(|p| p.amount_centavos)
+                .sum();
+            vec![payments::allocate::OpenBill {
+                invoice_id: bill,
+                due_date: inv.due_date,
+                owed_centavos: (inv.total_centavos - paid).max(0),
+            }]
+        }
+        None => open_bills(tx, account).await?,
+    };
     let allocation = payments::allocate::allocate(&open, p.amount_centavos);
     let paid_on = local_fecha(p.paid_at).date_naive();
     let description = format!(
@@ -218,7 +271,7 @@ async fn post(
                 paid_on,
                 num_operacion: p.num_operacion.clone(),
                 idempotency_key: format!("{}#{invoice_id}", p.key),
-                recorded_by: None,
+                recorded_by: p.recorded_by,
                 description: String::new(),
             },
             entry,
@@ -296,6 +349,8 @@ pub async fn assign(
         reference: &received.reference,
         num_operacion: None,
         key: &received.dedupe_key,
+        bill: None,
+        recorded_by: actor.id(),
     };
     let (entry, allocation) = post(&mut tx, &account, &p, now).await?;
     if !db::payments::mark_assigned(&mut tx, received_id, account.contract_id, entry, note).await? {
@@ -382,6 +437,7 @@ fn channel_label(channel: &str) -> &'static str {
         "oxxo" => "en OXXO",
         "card" => "con tarjeta",
         "efectivo" => "en efectivo en ventanilla",
+        "ventanilla" => "en ventanilla",
         "cheque" => "con cheque en ventanilla",
         "domiciliacion" => "por domiciliación",
         _ => "recibido",

@@ -1,9 +1,11 @@
 //! Payments against bills and their Complemento de Pago 2.0.
 //!
-//! [`record_payment`] applies a payment to one bill in one transaction: the ledger entry
-//! (the contract's balance goes down), the application with its NumParcialidad and the
-//! bill's balance before it, the audit event, and an outbox wake-up for the fiscal
-//! worker. The same idempotency key never records twice.
+//! [`record_payment`] takes a payment for one bill at the counter: it checks the bill
+//! (not cancelled, collection not stopped, no more than it owes) and applies it through
+//! `cobro::apply_to_bill` — the one way payments are applied: ledger entry, the
+//! application with its NumParcialidad and the bill's balance before it,
+//! `payments_received`, the audit event and the fiscal worker's wake-up, in one
+//! transaction. The same idempotency key never records twice.
 //!
 //! [`issue_complements`] then seals a CFDI of type P for every payment whose bill has a
 //! stamped PPD CFDI and no complement yet (a payment recorded before its bill was stamped
@@ -12,8 +14,7 @@
 //! parcialidades because the balance before each payment was fixed when it was recorded.
 
 use chrono::{DateTime, Datelike, Utc};
-use db::cfdi::{NewDocument, NewPayment, PaymentRow};
-use db::repo::{NewEvent, record_event};
+use db::cfdi::{NewDocument, PaymentRow};
 use db::{Db, TenantId};
 use rust_decimal::Decimal;
 
@@ -117,28 +118,44 @@ pub async fn record_payment(
             "el número de operación es demasiado largo",
         ));
     }
-    let mut tx = db.write(tenant).await?;
-    if let Some(p) = db::cfdi::payment_by_key(&mut tx, key).await? {
-        if p.invoice_id != input.invoice_id || p.amount_centavos != amount {
+    let dedupe_key = format!("ventanilla:{key}");
+    let application_key = format!("{dedupe_key}#{}", input.invoice_id);
+    let (inv, saldo) = {
+        let mut tx = db.read(tenant).await?;
+        if db::payments::received_by_key(&mut tx, &dedupe_key)
+            .await?
+            .is_some()
+        {
+            return match db::cfdi::payment_by_key(&mut tx, &application_key).await? {
+                Some(p) if p.amount_centavos == amount => Ok(recorded(&p, true)),
+                _ => Err(invalid(
+                    "idempotency_key",
+                    "esa clave ya se usó para otro pago; recargue la página",
+                )),
+            };
+        }
+        let inv = db::billing::invoice_by_id(&mut tx, input.invoice_id)
+            .await?
+            .ok_or(Error::NotFound)?;
+        if inv.cancelled {
             return Err(invalid(
-                "idempotency_key",
-                "esa clave ya se usó para otro pago; recargue la página",
+                "recibo",
+                "el recibo está cancelado; no admite pagos",
             ));
         }
-        return Ok(recorded(&p, true));
-    }
-    let inv = db::billing::invoice_by_id(&mut tx, input.invoice_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    if inv.cancelled {
-        return Err(invalid(
-            "recibo",
-            "el recibo está cancelado; no admite pagos",
-        ));
-    }
-    let previous = db::cfdi::payments_of_invoice(&mut tx, inv.id).await?;
-    let paid: i64 = previous.iter().map(|p| p.amount_centavos).sum();
-    let saldo = inv.total_centavos - paid;
+        if let Some(why) = db::payments::collection_block(&mut tx, inv.contract_id).await? {
+            return Err(invalid(
+                "recibo",
+                format!("el cobro de este contrato está detenido ({why})"),
+            ));
+        }
+        let paid: i64 = db::cfdi::payments_of_invoice(&mut tx, inv.id)
+            .await?
+            .iter()
+            .map(|p| p.amount_centavos)
+            .sum();
+        (inv.clone(), inv.total_centavos - paid)
+    };
     if saldo <= 0 {
         return Err(invalid("importe", "este recibo ya está pagado"));
     }
@@ -152,60 +169,62 @@ pub async fn record_payment(
             ),
         ));
     }
-    let num_parcialidad = previous.len() as i32 + 1;
-    let forma = FORMAS_DE_PAGO
-        .iter()
-        .find(|(c, _)| *c == input.forma_pago)
-        .map(|(_, l)| *l)
-        .unwrap_or("Pago");
-    let paid_on = local_fecha(input.paid_at).date_naive();
-    let id = db::cfdi::insert_payment(
-        &mut tx,
-        &NewPayment {
-            contract_id: inv.contract_id,
-            invoice_id: inv.id,
-            amount_centavos: amount,
-            forma_pago: input.forma_pago.clone(),
-            paid_at: input.paid_at,
-            paid_on,
-            num_operacion: num_operacion.clone(),
-            idempotency_key: key.to_string(),
-            recorded_by: match actor {
-                Actor::Staff(id) => Some(id),
-                Actor::System => None,
-            },
-            description: format!("Pago en ventanilla ({forma}), recibo {}", inv.folio),
+    // Through the one way payments are applied (`cobro`): ledger entry, the bill's
+    // application with its NumParcialidad, `payments_received` (history, receipts,
+    // search, reconciliation), audit and the fiscal worker's wake-up, in one
+    // transaction.
+    let channel = match input.forma_pago.as_str() {
+        "01" => "efectivo",
+        "02" => "cheque",
+        _ => "ventanilla",
+    };
+    let received = crate::cobro::Received {
+        channel,
+        dedupe_key: dedupe_key.clone(),
+        contract_id: Some(inv.contract_id),
+        unmatched_reason: None,
+        amount_centavos: amount,
+        forma_pago: &input.forma_pago,
+        paid_at: input.paid_at,
+        reference: &inv.folio,
+        payer: "",
+        num_operacion,
+        payload: "",
+        cash_session_id: None,
+    };
+    let outcome = crate::cobro::apply_to_bill(
+        db,
+        tenant,
+        &received,
+        inv.id,
+        match actor {
+            Actor::Staff(id) => Some(id),
+            Actor::System => None,
         },
-        num_parcialidad,
-        saldo,
         now,
     )
     .await?;
-    record_event(
-        &mut tx,
-        NewEvent {
-            actor_kind: actor.kind(),
-            actor_id: actor.id(),
-            action: "invoice.payment_recorded",
-            subject_kind: Some("invoice"),
-            subject_id: Some(inv.id),
-            data: serde_json::json!({"payment_id": id, "amount_centavos": amount,
-                "forma_pago": input.forma_pago, "num_parcialidad": num_parcialidad,
-                "saldo_anterior_centavos": saldo, "num_operacion": num_operacion}),
-            ip: None,
-            now,
-        },
-    )
-    .await?;
-    crate::fiscal::wake_fiscal_worker(&mut tx, &format!("pago:{id}"), now).await?;
-    tx.commit().await?;
-    Ok(PaymentRecorded {
-        payment_id: id,
-        num_parcialidad,
-        saldo_anterior_centavos: saldo,
-        saldo_insoluto_centavos: saldo - amount,
-        duplicate: false,
-    })
+    let duplicate = match outcome {
+        crate::cobro::Outcome::Applied { .. } => false,
+        crate::cobro::Outcome::Duplicate => true,
+        crate::cobro::Outcome::Unmatched { .. } => {
+            return Err(invalid(
+                "recibo",
+                "el cobro de este contrato se detuvo mientras se registraba; el pago quedó para revisión en Pagos",
+            ));
+        }
+    };
+    let mut tx = db.read(tenant).await?;
+    let p = db::cfdi::payment_by_key(&mut tx, &application_key)
+        .await?
+        .filter(|p| p.amount_centavos == amount)
+        .ok_or_else(|| {
+            invalid(
+                "idempotency_key",
+                "esa clave ya se usó para otro pago; recargue la página",
+            )
+        })?;
+    Ok(recorded(&p, duplicate))
 }
 
 /// What [`issue_complements`] did.
