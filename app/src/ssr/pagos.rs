@@ -207,122 +207,40 @@ pub async fn create(
             _ => return fail(AppError::invalid("opcion", "Elige cuánto quieres pagar.")),
         }
     };
-    match metodo.as_str() {
-        "oxxo" => {
-            let req = invoicing::orders::NewOrderRequest {
-                contract_id,
-                citizen_id: Some(citizen_id),
-                invoice_id,
-                amount_centavos: amount,
-                method: invoicing::orders::Method::Oxxo,
-                idempotency_key: clave,
-            };
-            match invoicing::orders::create(&r.st.db, r.tenant, &r.st.payments, &req, Utc::now())
-                .await
-            {
-                Ok(o) => Ok(order_view(&o, &utility)),
-                Err(invoicing::Error::Invalid { field, message }) => {
-                    let field = match field {
-                        "importe" if opcion == "otro" => "otro",
-                        "importe" => "opcion",
-                        f => f,
-                    };
-                    fail(AppError::invalid(field, message))
-                }
-                Err(e) => fail(e.into()),
-            }
-        }
+    use invoicing::orders::Method;
+    let method = match metodo.as_str() {
+        "oxxo" => Method::Oxxo,
+        "codi" => Method::Codi,
         "spei" => {
             let mut tx = r.st.db.read(r.tenant).await?;
-            let Some(clabe) = invoicing::cobro::spei_clabe(&mut tx, contract_id).await? else {
-                drop(tx);
-                // No STP concentradora: a CLABE for this payment from Conekta.
-                if r.st.payments.conekta.is_none() {
-                    return fail(AppError::invalid(
-                        "metodo",
-                        "Este organismo aún no recibe transferencias SPEI; paga en sus oficinas.",
-                    ));
-                }
-                let req = invoicing::orders::NewOrderRequest {
-                    contract_id,
-                    citizen_id: Some(citizen_id),
-                    invoice_id,
-                    amount_centavos: amount,
-                    method: invoicing::orders::Method::ConektaSpei,
-                    idempotency_key: clave,
-                };
-                return match invoicing::orders::create(
-                    &r.st.db,
-                    r.tenant,
-                    &r.st.payments,
-                    &req,
-                    Utc::now(),
-                )
-                .await
-                {
-                    Ok(o) => {
-                        let mut v = order_view(&o, &utility);
-                        v.clabe = o.reference.clone();
-                        Ok(v)
-                    }
-                    Err(invoicing::Error::Invalid { field, message }) => {
-                        let field = match field {
-                            "importe" if opcion == "otro" => "otro",
-                            "importe" => "opcion",
-                            f => f,
-                        };
-                        fail(AppError::invalid(field, message))
-                    }
-                    Err(e) => fail(e.into()),
-                };
-            };
-            Ok(PaymentOrderView {
-                id: 0,
-                channel: "spei".into(),
-                channel_label: "SPEI".into(),
-                amount: Money::from_centavos(amount).format_mxn(),
-                reference: Some(clabe.clone()),
-                expires: None,
-                status: "pendiente".into(),
-                status_label: "Transfiera desde su banco".into(),
-                redirect_url: None,
-                created: auth::format_local(Utc::now()),
-                share_text: format!(
-                    "Pago de agua {utility}: transferir {} por SPEI a la CLABE {clabe} (banco STP).",
-                    Money::from_centavos(amount).format_mxn()
-                ),
-                card: None,
-                clabe: Some(clabe.clone()),
-            })
-        }
-        "codi" => {
-            let req = invoicing::orders::NewOrderRequest {
-                contract_id,
-                citizen_id: Some(citizen_id),
-                invoice_id,
-                amount_centavos: amount,
-                method: invoicing::orders::Method::Codi,
-                idempotency_key: clave,
-            };
-            match invoicing::orders::create(&r.st.db, r.tenant, &r.st.payments, &req, Utc::now())
-                .await
-            {
-                Ok(o) => {
-                    let mut v = order_view(&o, &utility);
-                    let mut tx = r.st.db.read(r.tenant).await?;
-                    v.clabe = invoicing::cobro::spei_clabe(&mut tx, contract_id).await?;
-                    Ok(v)
-                }
-                Err(invoicing::Error::Invalid { field, message }) => {
-                    let field = match field {
-                        "importe" if opcion == "otro" => "otro",
-                        "importe" => "opcion",
-                        f => f,
-                    };
-                    fail(AppError::invalid(field, message))
-                }
-                Err(e) => fail(e.into()),
+            if let Some(clabe) = invoicing::cobro::spei_clabe(&mut tx, contract_id).await? {
+                return Ok(PaymentOrderView {
+                    id: 0,
+                    channel: "spei".into(),
+                    channel_label: "SPEI".into(),
+                    amount: Money::from_centavos(amount).format_mxn(),
+                    reference: Some(clabe.clone()),
+                    expires: None,
+                    status: "pendiente".into(),
+                    status_label: "Transfiera desde su banco".into(),
+                    redirect_url: None,
+                    created: auth::format_local(Utc::now()),
+                    share_text: format!(
+                        "Pago de agua {utility}: transferir {} por SPEI a la CLABE {clabe} (banco STP).",
+                        Money::from_centavos(amount).format_mxn()
+                    ),
+                    card: None,
+                    clabe: Some(clabe.clone()),
+                });
             }
+            // No STP concentradora: a CLABE for this payment from Conekta.
+            if r.st.payments.conekta.is_none() {
+                return fail(AppError::invalid(
+                    "metodo",
+                    "Este organismo aún no recibe transferencias SPEI; paga en sus oficinas.",
+                ));
+            }
+            Method::ConektaSpei
         }
         "tarjeta" => {
             let Some(checkout) = r.st.payments.checkout.clone() else {
@@ -331,7 +249,7 @@ pub async fn create(
                     "Por ahora no recibimos tarjetas en línea; elige OXXO o SPEI.",
                 ));
             };
-            Ok(PaymentOrderView {
+            return Ok(PaymentOrderView {
                 id: 0,
                 channel: "card".into(),
                 channel_label: "Tarjeta".into(),
@@ -351,9 +269,41 @@ pub async fn create(
                     public_key: checkout.public_key,
                     script_url: checkout.script_url,
                 }),
-            })
+            });
         }
-        _ => fail(AppError::invalid("metodo", "Elige cómo quieres pagar.")),
+        _ => return fail(AppError::invalid("metodo", "Elige cómo quieres pagar.")),
+    };
+    let req = invoicing::orders::NewOrderRequest {
+        contract_id,
+        citizen_id: Some(citizen_id),
+        invoice_id,
+        amount_centavos: amount,
+        method,
+        idempotency_key: clave,
+    };
+    match invoicing::orders::create(&r.st.db, r.tenant, &r.st.payments, &req, Utc::now()).await {
+        Ok(o) => {
+            let mut v = order_view(&o, &utility);
+            v.clabe = match o.channel.as_str() {
+                // CoDi pays to the contract's own CLABE; Conekta's SPEI to the order's.
+                "codi" => {
+                    let mut tx = r.st.db.read(r.tenant).await?;
+                    invoicing::cobro::spei_clabe(&mut tx, contract_id).await?
+                }
+                "spei" => o.reference.clone(),
+                _ => None,
+            };
+            Ok(v)
+        }
+        Err(invoicing::Error::Invalid { field, message }) => {
+            let field = match field {
+                "importe" if opcion == "otro" => "otro",
+                "importe" => "opcion",
+                f => f,
+            };
+            fail(AppError::invalid(field, message))
+        }
+        Err(e) => fail(e.into()),
     }
 }
 

@@ -99,9 +99,6 @@ pub async fn create(
     r: &NewOrderRequest,
     now: DateTime<Utc>,
 ) -> Result<OrderRow> {
-    if r.method == Method::Codi {
-        return create_codi(db, tenant, r, now).await;
-    }
     if r.idempotency_key.trim().is_empty() || r.idempotency_key.len() > 100 {
         return Err(invalid(
             "clave",
@@ -144,6 +141,9 @@ pub async fn create(
             .await?
             .ok_or(Error::NotFound)?
     };
+    if r.method == Method::Codi {
+        return create_codi(db, tenant, r, now).await;
+    }
     let Some(client) = &providers.conekta else {
         return Err(invalid(
             "metodo",
@@ -343,38 +343,14 @@ pub const CODI_DAYS: i64 = 3;
 /// app to the contract's own CLABE, with the request's `referenciaNumerica`. Kept as a
 /// payment order (`provider` 'codi', the reference as its id) so the citizen sees it
 /// pending and the abono that pays it confirms it ([`settle_codi`]). Reached through
-/// [`create`] with [`Method::Codi`].
+/// [`create`] with [`Method::Codi`], after its checks.
 async fn create_codi(
     db: &Db,
     tenant: TenantId,
     r: &NewOrderRequest,
     now: DateTime<Utc>,
 ) -> Result<OrderRow> {
-    if r.idempotency_key.trim().is_empty() || r.idempotency_key.len() > 100 {
-        return Err(invalid(
-            "clave",
-            "falta la clave de la solicitud; recarga la página",
-        ));
-    }
-    if r.amount_centavos <= 0 {
-        return Err(invalid("importe", "escribe un importe mayor que cero"));
-    }
     let mut tx = db.write(tenant).await?;
-    if let Some(existing) = db::payments::order_by_key(&mut tx, &r.idempotency_key).await? {
-        return if existing.contract_id == r.contract_id {
-            Ok(existing)
-        } else {
-            Err(invalid("clave", "esa clave ya se usó; recarga la página"))
-        };
-    }
-    if let Some(reason) = db::payments::collection_block(&mut tx, r.contract_id).await? {
-        return Err(invalid(
-            "importe",
-            format!(
-                "No podemos recibir pagos de este contrato en línea ({reason}). Acude a una oficina de atención."
-            ),
-        ));
-    }
     if crate::cobro::spei_clabe(&mut tx, r.contract_id)
         .await?
         .is_none()
