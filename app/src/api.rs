@@ -689,7 +689,7 @@ pub async fn record_payment(
     importe: String,
     forma: String,
     operacion: String,
-    clave: String,
+    #[server(default)] clave: String,
 ) -> Result<PaymentDone, AppError> {
     crate::ssr::cfdi::record_payment(invoice_id, importe, forma, operacion, clave).await
 }
@@ -734,7 +734,7 @@ pub async fn create_payment(
     opcion: String,
     otro: Option<String>,
     recibo: Option<i64>,
-    clave: String,
+    #[server(default)] clave: String,
 ) -> Result<PaymentOrderView, AppError> {
     crate::ssr::pagos::create(metodo, opcion, otro, recibo, clave).await
 }
@@ -746,7 +746,7 @@ pub async fn create_payment(
 pub async fn pay_by_card(
     importe_centavos: i64,
     recibo: Option<i64>,
-    clave: String,
+    #[server(default)] clave: String,
     token: String,
 ) -> Result<PaymentOrderView, AppError> {
     crate::ssr::pagos::pay_card(importe_centavos, recibo, clave, token).await
@@ -826,7 +826,7 @@ pub async fn take_cash(
     importe: String,
     forma: String,
     cheque: Option<String>,
-    clave: String,
+    #[server(default)] clave: String,
 ) -> Result<CashTaken, AppError> {
     crate::ssr::caja::take(contrato, importe, forma, cheque, clave).await
 }

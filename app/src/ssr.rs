@@ -129,6 +129,34 @@ async fn headers() -> Result<HeaderMap, AppError> {
     extract::<HeaderMap>().await.map_err(internal)
 }
 
+/// The key that makes a repeated request one payment: the `Idempotency-Key` header
+/// (API clients) or the form's `clave` (the browser's forms carry one per page load).
+/// Both given and different is a client error.
+pub(crate) async fn idempotency_key(form: String) -> Result<String, AppError> {
+    let h = headers().await?;
+    let header = match h.get("idempotency-key") {
+        None => None,
+        Some(v) => match v.to_str().map(str::trim) {
+            Ok(k) if !k.is_empty() && k.len() <= 100 => Some(k.to_string()),
+            _ => {
+                return fail(AppError::invalid(
+                    "clave",
+                    "El encabezado Idempotency-Key debe tener de 1 a 100 caracteres visibles.",
+                ));
+            }
+        },
+    };
+    let form = form.trim().to_string();
+    match header {
+        Some(k) if !form.is_empty() && form != k => fail(AppError::invalid(
+            "clave",
+            "La clave del formulario y el encabezado Idempotency-Key no coinciden.",
+        )),
+        Some(k) => Ok(k),
+        None => Ok(form),
+    }
+}
+
 fn client_ip(h: &HeaderMap, peer: Option<SocketAddr>) -> String {
     // Behind the utility's reverse proxy the first X-Forwarded-For hop is the client.
     h.get("x-forwarded-for")

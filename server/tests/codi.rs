@@ -125,6 +125,33 @@ async fn codi(backend: Backend, name: &str) {
         "{history}"
     );
 
+    // An API client keys its request with the Idempotency-Key header instead of the
+    // form's `clave`: the same key is the same request; a different one, a new one; a
+    // header that contradicts the form is refused.
+    let api = |key: &'static str, clave: Option<&'static str>| {
+        let mut form = vec![("metodo", "codi"), ("opcion", "otro"), ("otro", "7.00")];
+        if let Some(c) = clave {
+            form.push(("clave", c));
+        }
+        app.http
+            .post(app.url("/api/citizen/pay"))
+            .header("Idempotency-Key", key)
+            .form(&form)
+            .send()
+    };
+    let (s, first) = json(api("api-key-1", None).await.expect("pay")).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    let (_, same) = json(api("api-key-1", None).await.expect("pay")).await;
+    assert_eq!(same["id"], first["id"]);
+    let (_, other) = json(api("api-key-2", None).await.expect("pay")).await;
+    assert_ne!(other["id"], first["id"]);
+    expect_error(
+        api("api-key-3", Some("otra-clave")).await.expect("pay"),
+        422,
+        "Idempotency-Key",
+    )
+    .await;
+
     // Zero is refused next to the amount.
     let (_, c) = json(app.post_fn("citizen/pay_options", &[]).await).await;
     let clave2 = c["clave"].as_str().expect("clave").to_string();

@@ -119,6 +119,7 @@ pub async fn take(
     clave: String,
 ) -> Result<CashTaken, AppError> {
     let s = staff(CASHIERS).await?;
+    let clave = idempotency_key(clave).await?;
     let amount = match pesos("importe", &importe) {
         Ok(c) if c > 0 => c,
         Ok(_) => {

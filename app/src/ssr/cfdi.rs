@@ -279,6 +279,7 @@ pub async fn record_payment(
     clave: String,
 ) -> Result<PaymentDone, AppError> {
     let s = staff(CASHIERS).await?;
+    let clave = idempotency_key(clave).await?;
     let amount = match Money::parse(&importe) {
         Ok(a) => a,
         Err(e) => return fail(AppError::invalid("importe", e.message)),

@@ -168,6 +168,7 @@ pub async fn create(
     clave: String,
 ) -> Result<PaymentOrderView, AppError> {
     let (citizen_id, contract_id, r) = my_contract().await?;
+    let clave = idempotency_key(clave).await?;
     let utility = utility_name(&r).await;
     let (amount, invoice_id) = {
         let mut tx = r.st.db.read(r.tenant).await?;
@@ -315,6 +316,7 @@ pub async fn pay_card(
     token: String,
 ) -> Result<PaymentOrderView, AppError> {
     let (citizen_id, contract_id, r) = my_contract().await?;
+    let clave = idempotency_key(clave).await?;
     let utility = utility_name(&r).await;
     let token = token.trim();
     if !token.starts_with("tok_") || token.len() > 100 {
