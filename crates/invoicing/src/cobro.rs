@@ -225,15 +225,10 @@ async fn post(
                 .await?
                 .filter(|i| i.contract_id == contract_id && !i.cancelled)
                 .ok_or(Error::NotFound)?;
-            let paid: i64 = db::cfdi::payments_of_invoice(tx, bill)
-                .await?
-                .iter()
-                .map(|p| p.amount_centavos)
-                .sum();
             vec![payments::allocate::OpenBill {
                 invoice_id: bill,
                 due_date: inv.due_date,
-                owed_centavos: (inv.total_centavos - paid).max(0),
+                owed_centavos: chain_owed(tx, &inv).await?.max(0),
             }]
         }
         None => open_bills(tx, account).await?,
@@ -282,6 +277,17 @@ async fn post(
         .await?;
     }
     Ok((entry, allocation))
+}
+
+/// What a bill still owes by its own payments: its total less every application so
+/// far (the chain its Complementos de Pago follow; ImpSaldoAnt of the next one).
+pub(crate) async fn chain_owed(tx: &mut db::Scoped, inv: &db::billing::InvoiceRow) -> Result<i64> {
+    let paid: i64 = db::cfdi::payments_of_invoice(tx, inv.id)
+        .await?
+        .iter()
+        .map(|p| p.amount_centavos)
+        .sum();
+    Ok(inv.total_centavos - paid)
 }
 
 /// The contract's bills with what is still unpaid of each, as the citizen sees them

@@ -149,12 +149,8 @@ pub async fn record_payment(
                 format!("el cobro de este contrato está detenido ({why})"),
             ));
         }
-        let paid: i64 = db::cfdi::payments_of_invoice(&mut tx, inv.id)
-            .await?
-            .iter()
-            .map(|p| p.amount_centavos)
-            .sum();
-        (inv.clone(), inv.total_centavos - paid)
+        let saldo = crate::cobro::chain_owed(&mut tx, &inv).await?;
+        (inv, saldo)
     };
     if saldo <= 0 {
         return Err(invalid("importe", "este recibo ya está pagado"));

@@ -40,20 +40,25 @@ pub fn code128_png(data: &str, module_px: u32, height_px: u32) -> Result<Vec<u8>
             row[x..x + module_px].fill(0);
         }
     }
+    let w = u32::try_from(width).map_err(|_| Error::invalid("referencia", "demasiado larga"))?;
+    let image: Vec<u8> = (0..height).flat_map(|_| row.iter().copied()).collect();
+    gray_png(w, height, &image).map_err(|e| Error::invalid("referencia", e))
+}
+
+/// An 8-bit grayscale PNG of `pixels` (row by row, `width` × `height`): the one PNG
+/// writer for the barcode and the CoDi QR.
+pub(crate) fn gray_png(
+    width: u32,
+    height: u32,
+    pixels: &[u8],
+) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::new();
     {
-        let w =
-            u32::try_from(width).map_err(|_| Error::invalid("referencia", "demasiado larga"))?;
-        let mut enc = png::Encoder::new(&mut out, w, height);
+        let mut enc = png::Encoder::new(&mut out, width, height);
         enc.set_color(png::ColorType::Grayscale);
         enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| Error::invalid("referencia", e.to_string()))?;
-        let image: Vec<u8> = (0..height).flat_map(|_| row.iter().copied()).collect();
-        writer
-            .write_image_data(&image)
-            .map_err(|e| Error::invalid("referencia", e.to_string()))?;
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        writer.write_image_data(pixels).map_err(|e| e.to_string())?;
     }
     Ok(out)
 }

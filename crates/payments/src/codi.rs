@@ -130,19 +130,7 @@ pub fn qr_png(text: &str, module_px: u32) -> Result<Vec<u8>> {
         }
     }
     let side32 = u32::try_from(side).map_err(|_| Error::invalid("qr", "demasiado grande"))?;
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, side32, side32);
-        enc.set_color(png::ColorType::Grayscale);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| Error::invalid("qr", e.to_string()))?;
-        writer
-            .write_image_data(&image)
-            .map_err(|e| Error::invalid("qr", e.to_string()))?;
-    }
-    Ok(out)
+    crate::barcode::gray_png(side32, side32, &image).map_err(|e| Error::invalid("qr", e))
 }
 
 #[cfg(test)]
