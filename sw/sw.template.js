@@ -3,7 +3,7 @@
 // Module service worker (register with {type: 'module', updateViaCache: 'none'}).
 // Listeners are added synchronously during the first evaluation; the logic lives in
 // the Rust crate `sw` (public/sw-pkg/, wasm-bindgen --target web).
-import init, { on_install, on_activate, on_fetch, on_message } from './sw-pkg/sw.js';
+import init, { on_install, on_activate, on_fetch, on_message, on_sync } from './sw-pkg/sw.js';
 
 const BUILD_ID = '__BUILD_ID__';
 // Must equal the Rust side's cache name: "supra-shell-" + SUPRA_BUILD_ID.
@@ -53,4 +53,12 @@ self.addEventListener('message', (e) => {
         },
       ),
   );
+});
+
+// Background Sync: the app registers 'supra-lecturas' when it keeps a meter reading
+// without signal; the worker sends the queue (IndexedDB) when the signal comes back,
+// even with the app closed. A rejected promise makes the browser try again later.
+self.addEventListener('sync', (e) => {
+  if (e.tag !== 'supra-lecturas') return;
+  e.waitUntil(ready.then(() => on_sync(e.tag)));
 });

@@ -9,9 +9,16 @@ use crate::error::AppError;
 
 mod domiciliacion;
 pub use domiciliacion::*;
+mod lecturas;
+pub use lecturas::*;
+mod medicion;
+pub use medicion::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeterView {
+    /// The meter's id (staff link to its readings).
+    #[serde(default)]
+    pub id: i64,
     pub serial: String,
     pub make_model: String,
     pub diameter: String,
@@ -161,6 +168,9 @@ pub struct StaffProfile {
     /// Caja, facturación or administración: payments.
     #[serde(default)]
     pub can_take_payments: bool,
+    /// Campo, atención, facturación or administración: readings, ingest, anomalies.
+    #[serde(default)]
+    pub can_read_meters: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -62,6 +62,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cuenta/pagar/tarjeta") view=CardReturn ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/pagos") view=CitizenPayments ssr=SsrMode::Async/>
                     <Route path=path!("cuenta/recibos/:id") view=CitizenBill ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/lectura") view=CitizenSelfRead ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/lectura/recibida") view=CitizenSelfReadReceipt ssr=SsrMode::Async/>
+                    <Route path=path!("cuenta/consumo") view=CitizenConsumption ssr=SsrMode::Async/>
                     <Route path=path!("sin-conexion") view=OfflinePage/>
                     <Route path=path!("personal/entrar") view=StaffLogin/>
                     <Route path=path!("personal") view=StaffSearch ssr=SsrMode::Async/>
@@ -77,6 +80,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("personal/caja") view=StaffCash ssr=SsrMode::Async/>
                     <Route path=path!("personal/conciliacion") view=StaffReconciliation ssr=SsrMode::Async/>
                     <Route path=path!("personal/domiciliacion") view=StaffDomiciliacion ssr=SsrMode::Async/>
+                    <Route path=path!("personal/lecturas") view=StaffIngest ssr=SsrMode::Async/>
+                    <Route path=path!("personal/lecturas/lotes/:id") view=StaffRouteBatch ssr=SsrMode::Async/>
+                    <Route path=path!("personal/medidores/:id") view=StaffMeter ssr=SsrMode::Async/>
+                    <Route path=path!("personal/anomalias") view=StaffAnomalies ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <InstallBanner/>

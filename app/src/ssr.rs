@@ -36,6 +36,8 @@ pub struct AppState {
     pub fiscal: Arc<invoicing::fiscal::Runtime>,
     /// The payment providers (Conekta) and reference settings.
     pub payments: Arc<invoicing::orders::Providers>,
+    /// The anomaly rules' thresholds (`[ingest]`), for detection run from the staff page.
+    pub anomalies: metering::anomalies::Settings,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -476,7 +478,7 @@ async fn load_dashboard(
     let mut periods_v = Vec::new();
     for (i, rd) in rows.iter().enumerate() {
         let value = M3::from_litres(rd.value_litres);
-        let estimated = rd.quality != ReadingQuality::Valida.as_str()
+        let estimated = !ingest::validate::billable(&rd.quality)
             || rd.source == ReadingSource::Estimada.as_str();
         let cons = match (i.checked_sub(1).map(|j| &rows[j]), &spec) {
             (Some(prev), Some(spec)) => Some(domain::consumption::consumption(
@@ -543,6 +545,7 @@ async fn load_dashboard(
         use_type: label::<UseType>(&a.use_type, |u| u.label_es()),
         status: label::<ContractStatus>(&a.status, |s| s.label_es()),
         meter: meter.map(|m| MeterView {
+            id: m.id,
             serial: m.serial.clone(),
             make_model: format!("{} {}", m.make, m.model),
             diameter: format!("{} mm", m.diameter_mm),
@@ -603,6 +606,7 @@ pub async fn staff_me() -> Result<StaffProfile, AppError> {
     Ok(StaffProfile {
         can_bill: can_bill(s.role),
         can_take_payments: cfdi::can_take_payment(s.role),
+        can_read_meters: medicion::METERS.contains(&s.role) || s.role == StaffRole::Admin,
         name: s.name,
         email: s.email,
         role: s.role.label_es().to_string(),
@@ -755,6 +759,8 @@ pub mod cfdi;
 pub mod cobro;
 pub mod conciliacion;
 pub mod domiciliacion;
+pub mod lecturas;
+pub mod medicion;
 pub mod pagos;
 use bills::bill_row;
 pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};

@@ -40,6 +40,50 @@ pub struct Config {
     pub billing: BillingConfig,
     pub cfdi: CfdiConfig,
     pub payments: PaymentsConfig,
+    pub ingest: IngestConfig,
+    /// `[mqtt]`: the broker ChirpStack publishes uplinks to. Absent: no MQTT consumer
+    /// (set at least `SUPRA_MQTT__HOST` to turn it on).
+    pub mqtt: Option<crate::mqtt::MqttConfig>,
+}
+
+/// `[ingest]`: the anomaly rules' thresholds and how often they run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IngestConfig {
+    /// Minutes between runs of the anomaly detection (0: never; `supra ingest detect`).
+    pub detect_every_minutes: u64,
+    /// A night counts toward a leak when its lowest flow is above this, l/h.
+    pub night_threshold_lph: i64,
+    /// Consecutive such nights that make a leak.
+    pub nights: u32,
+    /// A period is high use at this % of the 6-period average (120, 150 or 200).
+    pub high_use_percent: u32,
+    /// Complete periods at zero that make a stuck meter.
+    pub stuck_periods: u32,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        let d = metering::anomalies::Settings::default();
+        IngestConfig {
+            detect_every_minutes: 60,
+            night_threshold_lph: d.night_threshold_lph,
+            nights: d.nights,
+            high_use_percent: d.high_use_percent,
+            stuck_periods: d.stuck_periods,
+        }
+    }
+}
+
+impl IngestConfig {
+    pub fn settings(&self) -> metering::anomalies::Settings {
+        metering::anomalies::Settings {
+            night_threshold_lph: self.night_threshold_lph,
+            nights: self.nights,
+            high_use_percent: self.high_use_percent,
+            stuck_periods: self.stuck_periods,
+        }
+    }
 }
 
 /// `[payments]`: how references are issued (provider keys come from the
@@ -118,6 +162,8 @@ impl Default for Config {
             billing: BillingConfig::default(),
             cfdi: CfdiConfig::default(),
             payments: PaymentsConfig::default(),
+            ingest: IngestConfig::default(),
+            mqtt: None,
         }
     }
 }

@@ -61,6 +61,28 @@ pub fn router(state: AppState) -> Router {
             axum::routing::post(crate::webhooks::conekta),
         )
         .route(
+            "/cuenta/lectura",
+            axum::routing::post(app::ssr::lecturas::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(8 * 1024 * 1024)),
+        )
+        .route(
+            "/personal/lecturas/rutas",
+            axum::routing::post(app::ssr::medicion::upload_route)
+                .layer(axum::extract::DefaultBodyLimit::max(50 * 1024 * 1024)),
+        )
+        .route(
+            "/personal/lecturas/lotes/{id}/reporte.csv",
+            get(app::ssr::medicion::route_report),
+        )
+        .route(
+            "/personal/lecturas/fotos/{id}",
+            get(app::ssr::medicion::self_read_photo),
+        )
+        .route(
+            "/ingest/chirpstack",
+            axum::routing::post(crate::ingest::chirpstack),
+        )
+        .route(
             "/personal/facturacion/corridas/{id}/eventos",
             get(app::ssr::run_events),
         )

@@ -6,6 +6,8 @@ pub mod config;
 mod demo;
 pub mod fiscal;
 mod http;
+pub mod ingest;
+pub mod mqtt;
 pub mod outbox;
 pub mod payments_rt;
 pub mod sim;
@@ -33,6 +35,11 @@ pub struct Server {
 /// Connect, migrate, seed the demo utility on first start (development), and build
 /// the state. Returns the seeded demo logins when it seeded.
 pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<String>>)> {
+    config
+        .ingest
+        .settings()
+        .validate()
+        .map_err(|e| anyhow::anyhow!("[ingest]: {e}"))?;
     let db = Db::connect(config.database_url.as_deref()).await?;
     db.migrate().await.context("running migrations")?;
     let mut demo = None;
@@ -80,6 +87,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         billing: config.billing_settings(),
         fiscal,
         payments: Arc::new(providers),
+        anomalies: config.ingest.settings(),
     };
     Ok((
         Server {
@@ -93,6 +101,27 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
 
 /// The demo utility's STP prefix (646 STP, plaza 180, made-up company digits 1234).
 pub const DEMO_STP_PREFIX: &str = "6461801234";
+
+/// The demo utility's ChirpStack HTTP integration secret (development only).
+pub const DEMO_CHIRPSTACK_SECRET: &str = "demo-chirpstack-secreto-2026";
+
+/// The devEui the demo gives a smart meter.
+pub fn demo_dev_eui(meter_id: i64) -> String {
+    format!("70b3d5e75e{:06x}", meter_id & 0xff_ffff)
+}
+
+/// Register the demo's smart meters as LoRaWAN devices and its HTTP integration.
+async fn demo_devices(db: &Db, tenant: db::TenantId) -> anyhow::Result<usize> {
+    let now = chrono::Utc::now();
+    let mut tx = db.write(tenant).await?;
+    let meters = db::metering::smart_meters(&mut tx).await?;
+    for (id, _) in &meters {
+        db::metering::upsert_device(&mut tx, &demo_dev_eui(*id), *id, now).await?;
+    }
+    tx.commit().await?;
+    metering::integrations::set(db, tenant, "chirpstack-demo", DEMO_CHIRPSTACK_SECRET, now).await?;
+    Ok(meters.len())
+}
 
 /// Generate and load a demo utility; returns printable login lines.
 pub async fn seed_demo(
@@ -120,6 +149,9 @@ pub async fn seed_demo(
         db::payments::save_stp_prefix(&mut tx, DEMO_STP_PREFIX, chrono::Utc::now()).await?;
         tx.commit().await?;
     }
+    let devices = demo_devices(db, loaded.tenant).await?;
+    // The seed loads raw readings; charts and anomaly rules read the aggregates.
+    metering::record::rebuild_all(db, loaded.tenant, chrono::Utc::now()).await?;
     let history = demo::billing_history(db, loaded.tenant).await?;
     let mut lines = vec![format!(
         "Utility '{}' seeded: {} contracts, {} readings in {:.1} s",
@@ -129,6 +161,11 @@ pub async fn seed_demo(
         started.elapsed().as_secs_f64()
     )];
     lines.push(history);
+    lines.push(format!(
+        "LoRaWAN: {devices} smart meters registered as devices 70b3d5e75e<meter id, 6 hex>; \
+         ChirpStack HTTP integration: POST /ingest/chirpstack?event=up with \
+         'Authorization: Bearer {DEMO_CHIRPSTACK_SECRET}'"
+    ));
     lines.push(
         "Citizen sign-in (contract → code goes to the phone on file; see /dev/outbox):".into(),
     );
@@ -280,9 +317,47 @@ pub async fn serve(
         server.config.billing_settings(),
         server.state.fiscal.clone(),
         server.state.payments.clone(),
-        rx,
+        rx.clone(),
     ));
     let db = server.state.db.clone();
+    let all: Vec<TenantId> = server
+        .state
+        .tenants
+        .iter()
+        .map(|t| TenantId(t.id))
+        .collect();
+    ingest::on_start(&db, &all).await?;
+    let mut workers = Vec::new();
+    let every = server.config.ingest.detect_every_minutes;
+    if every > 0 {
+        workers.push(tokio::spawn(ingest::detect_loop(
+            db.clone(),
+            all,
+            server.config.ingest.settings(),
+            std::time::Duration::from_secs(every * 60),
+            rx.clone(),
+        )));
+    }
+    if let Some(cfg) = server.config.mqtt.clone() {
+        let slug = cfg.tenant.as_deref().unwrap_or(&server.config.tenant);
+        let tenant = server
+            .state
+            .tenants
+            .iter()
+            .find(|t| t.slug == slug)
+            .map(|t| TenantId(t.id))
+            .with_context(|| format!("[mqtt] tenant '{slug}' does not exist"))?;
+        let handler = ingest::MqttIngest {
+            db: db.clone(),
+            tenant,
+        };
+        let stop = rx.clone();
+        workers.push(tokio::spawn(async move {
+            if let Err(e) = mqtt::run(cfg, handler, stop).await {
+                tracing::error!(error = %e, "mqtt: consumer stopped");
+            }
+        }));
+    }
     let app = router(server.state);
     axum::serve(
         listener,
@@ -292,6 +367,9 @@ pub async fn serve(
     .await?;
     let _ = tx.send(true);
     let _ = dispatcher.await;
+    for w in workers {
+        let _ = w.await;
+    }
     db.close().await;
     Ok(())
 }

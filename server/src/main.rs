@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: PaymentsCommand,
     },
+    /// Meter ingest: LoRaWAN integrations and devices, route files, anomaly detection.
+    Ingest {
+        #[command(subcommand)]
+        command: IngestCommand,
+    },
     /// Simulators of external providers, speaking their real wire formats.
     Sim {
         #[command(subcommand)]
@@ -68,6 +73,53 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: server::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IngestCommand {
+    /// Create or re-key a ChirpStack HTTP integration; prints the secret to configure
+    /// as the header `Authorization: Bearer <secret>` (a new random one unless given).
+    Integration {
+        #[arg(long)]
+        name: String,
+        /// At least 24 characters; default: 32 random bytes in hex.
+        #[arg(long, env = "SUPRA_INGEST_SECRET")]
+        secret: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Register a LoRaWAN device (devEui, 16 hex digits) as the meter with this serial.
+    Device {
+        #[arg(long)]
+        dev_eui: String,
+        #[arg(long)]
+        meter: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Load a lecturista route file (CSV); writes the per-row report (CSV) to --report
+    /// or stdout, the counts to stderr.
+    Route {
+        file: PathBuf,
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// Who uploaded it, for the batch list.
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Run the anomaly rules now (the server runs them every [ingest] detect_every_minutes).
+    Detect {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Recompute every meter's daily and per-period aggregates from its stored readings
+    /// (after readings were loaded in bulk outside ingest).
+    Rebuild {
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -388,8 +440,116 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Payments { command } => payments_command(&config, command).await,
+        Command::Ingest { command } => ingest_command(&config, command).await,
         Command::Bench { command } => server::bench::run(&config, command).await,
     }
+}
+
+async fn ingest_command(config: &Config, command: IngestCommand) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let open = |tenant: Option<String>| {
+        let slug = tenant.unwrap_or_else(|| config.tenant.clone());
+        async move { server::open_tenant(config, Some(&slug)).await }
+    };
+    match command {
+        IngestCommand::Integration {
+            name,
+            secret,
+            tenant,
+        } => {
+            let (db, t) = open(tenant).await?;
+            let secret = secret.unwrap_or_else(|| {
+                use rand::RngCore;
+                let mut b = [0u8; 32];
+                rand::thread_rng().fill_bytes(&mut b);
+                hex::encode(b)
+            });
+            metering::integrations::set(&db, t, &name, &secret, now).await?;
+            eprintln!(
+                "integration '{name}' ready: in ChirpStack, HTTP integration, JSON encoding, \
+                 event endpoint <this server>/ingest/chirpstack, header Authorization: Bearer <secret>"
+            );
+            println!("{secret}");
+        }
+        IngestCommand::Device {
+            dev_eui,
+            meter,
+            tenant,
+        } => {
+            let eui = dev_eui.trim().to_ascii_lowercase();
+            anyhow::ensure!(
+                eui.len() == 16 && eui.chars().all(|c| c.is_ascii_hexdigit()),
+                "el devEui debe tener 16 dígitos hexadecimales: {dev_eui}"
+            );
+            let (db, t) = open(tenant).await?;
+            let mut tx = db.write(t).await?;
+            let found =
+                db::metering::registers_by_serial(&mut tx, &[meter.trim().to_string()]).await?;
+            let m = found
+                .first()
+                .with_context(|| format!("no hay medidor con serie {meter}"))?;
+            db::metering::upsert_device(&mut tx, &eui, m.id, now).await?;
+            tx.commit().await?;
+            println!("device {eui} → meter {} (id {})", meter.trim(), m.id);
+        }
+        IngestCommand::Route {
+            file,
+            report,
+            by,
+            tenant,
+        } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let (db, t) = open(tenant).await?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "ruta.csv".into());
+            let id = metering::route::open(&db, t, &name, &by, now).await?;
+            let s = metering::route::process(&db, t, id, &bytes, now).await?;
+            let text = {
+                let mut tx = db.read(t).await?;
+                db::metering::batch(&mut tx, id)
+                    .await?
+                    .and_then(|(_, r)| r)
+                    .unwrap_or_default()
+            };
+            match report {
+                Some(path) => std::fs::write(&path, &text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+            eprintln!(
+                "batch {id}: {} rows, {} accepted, {} duplicates, {} rejected",
+                s.rows, s.accepted, s.duplicates, s.rejected
+            );
+        }
+        IngestCommand::Rebuild { tenant } => {
+            let (db, t) = open(tenant).await?;
+            let meters = metering::record::rebuild_all(&db, t, now).await?;
+            println!("aggregates rebuilt for {meters} meters");
+        }
+        IngestCommand::Detect { tenant } => {
+            let (db, t) = open(tenant).await?;
+            let s = metering::anomalies::detect(&db, t, &config.ingest.settings(), now).await?;
+            let kinds: Vec<String> = s
+                .new
+                .iter()
+                .map(|(k, n)| format!("{n} {}", k.code()))
+                .collect();
+            println!(
+                "anomalies: {} meters checked, {} new ({})",
+                s.meters,
+                s.total(),
+                if kinds.is_empty() {
+                    "none".into()
+                } else {
+                    kinds.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn payments_command(config: &Config, command: PaymentsCommand) -> anyhow::Result<()> {

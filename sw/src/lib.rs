@@ -11,6 +11,13 @@
 //!   which renders what the phone saved for that page (dashboard, bills, one bill).
 //! * `on_message(data)` / `clear_private_data()` – drops every cached page that is
 //!   not part of the shell (sent by the app at logout, for shared phones).
+//! * `on_sync(tag)` – Background Sync `supra-lecturas`: sends the meter readings the
+//!   phone kept without signal (IndexedDB `supra` / `lecturas`, written by the app's
+//!   `offline.rs`) to `POST /cuenta/lectura`, each with its idempotency key (the
+//!   server stores one reading per key, so the app sending the same one is harmless);
+//!   a sent reading leaves the queue, a final refusal stays with its message, and the
+//!   open pages are told (`{tipo: "lecturas-actualizadas", enviadas}`). Rejects when
+//!   the network failed, so the browser tries again later.
 //!
 //! Everything that touches the browser is `wasm32`-only: on the host this crate
 //! compiles to an empty library so `cargo check/clippy --workspace` stay green.
@@ -99,6 +106,26 @@ mod policy {
         s
     }
 
+    /// Background Sync tag of the queue of meter readings.
+    pub const SYNC_TAG: &str = "supra-lecturas";
+    /// The app's IndexedDB database and the store of queued readings (`app/src/offline.rs`).
+    pub const READS_DB: &str = "supra";
+    pub const READS_STORE: &str = "lecturas";
+    /// Where a reading is posted.
+    pub const SELF_READ_URL: &str = "/cuenta/lectura";
+    /// `tipo` of the message posted to the pages after a pass over the queue.
+    pub const READS_MESSAGE: &str = "lecturas-actualizadas";
+    /// Record states.
+    pub const PENDING: &str = "pendiente";
+    pub const REFUSED: &str = "rechazada";
+
+    /// HTTP answers to a queued reading that are final (it will never be accepted as
+    /// it is): the reading leaves the queue with its message. 401, 408, 429 and 5xx are
+    /// retried. Same rule as the app's `api::is_final_refusal`.
+    pub fn is_final_refusal(status: u16) -> bool {
+        matches!(status, 400 | 403 | 404 | 409 | 413 | 415 | 422)
+    }
+
     /// The URL used as cache key: the request URL without its `#fragment`.
     pub fn without_fragment(url: &str) -> &str {
         match url.find('#') {
@@ -111,16 +138,19 @@ mod policy {
 #[cfg(target_arch = "wasm32")]
 mod worker {
     use crate::policy::{
-        OFFLINE_PATH, SHELL, SHELL_PAGES, cache_name, is_cacheable_path, is_no_store,
+        OFFLINE_PATH, PENDING, READS_DB, READS_MESSAGE, READS_STORE, REFUSED, SELF_READ_URL, SHELL,
+        SHELL_PAGES, SYNC_TAG, cache_name, is_cacheable_path, is_final_refusal, is_no_store,
         is_shell_path, is_stale_cache, offline_target, without_fragment,
     };
-    use js_sys::{Array, Promise};
+    use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+    use rexie::{ObjectStore, Rexie, TransactionMode};
     use wasm_bindgen::JsCast;
     use wasm_bindgen::prelude::*;
     use wasm_bindgen_futures::{JsFuture, future_to_promise};
     use web_sys::{
-        Cache, CacheStorage, ExtendableEvent, Headers, Request, RequestCache, RequestInit,
-        RequestMode, Response, ResponseInit, ResponseType, ServiceWorkerGlobalScope, Url,
+        Blob, BlobPropertyBag, Cache, CacheStorage, Client, ExtendableEvent, FormData, Headers,
+        Request, RequestCache, RequestCredentials, RequestInit, RequestMode, Response,
+        ResponseInit, ResponseType, ServiceWorkerGlobalScope, Url,
     };
 
     /// Message the page posts (to the controller) at logout.
@@ -355,11 +385,216 @@ mod worker {
             Promise::resolve(&JsValue::UNDEFINED)
         }
     }
+    // ------------------------------------------------------------ queued readings
+
+    fn text(v: &JsValue, k: &str) -> Option<String> {
+        Reflect::get(v, &JsValue::from_str(k)).ok()?.as_string()
+    }
+
+    fn rexie_err(e: rexie::Error) -> JsValue {
+        JsValue::from_str(&e.to_string())
+    }
+
+    /// What became of posting one reading.
+    enum Sent {
+        Stored,
+        Refused {
+            field: String,
+            message: String,
+        },
+        /// Not now; `offline`: the network failed (the browser should retry the sync).
+        Later {
+            offline: bool,
+        },
+    }
+
+    /// POST one queued record as the app's form does (multipart, JSON answer).
+    async fn post(v: &JsValue) -> Result<Sent, JsValue> {
+        let form = FormData::new()?;
+        for k in ["clave", "contrato", "lectura", "fecha"] {
+            form.append_with_str(k, &text(v, k).unwrap_or_default())?;
+        }
+        if let Ok(photo) = Reflect::get(v, &JsValue::from_str("foto"))?.dyn_into::<Uint8Array>() {
+            let opts = BlobPropertyBag::new();
+            opts.set_type(&text(v, "foto_tipo").unwrap_or_default());
+            let blob = Blob::new_with_u8_array_sequence_and_options(&Array::of1(&photo), &opts)?;
+            form.append_with_blob_and_filename("foto", &blob, "medidor")?;
+        }
+        let headers = Headers::new()?;
+        headers.set("accept", "application/json")?;
+        let init = RequestInit::new();
+        init.set_method("POST");
+        init.set_body(&form);
+        init.set_headers(&headers);
+        init.set_credentials(RequestCredentials::SameOrigin);
+        let url = absolute(&scope().location().origin(), SELF_READ_URL);
+        let resp: Response =
+            match JsFuture::from(scope().fetch_with_str_and_init(&url, &init)).await {
+                Ok(r) => r.unchecked_into(),
+                Err(_) => return Ok(Sent::Later { offline: true }),
+            };
+        let status = resp.status();
+        if (200..300).contains(&status) {
+            return Ok(Sent::Stored);
+        }
+        if is_final_refusal(status) {
+            let body = match resp.json() {
+                Ok(p) => JsFuture::from(p).await.unwrap_or(JsValue::NULL),
+                Err(_) => JsValue::NULL,
+            };
+            return Ok(Sent::Refused {
+                field: text(&body, "campo").unwrap_or_else(|| "lectura".into()),
+                message: text(&body, "error")
+                    .unwrap_or_else(|| "No pudimos aceptar esta lectura.".into()),
+            });
+        }
+        Ok(Sent::Later { offline: false })
+    }
+
+    /// One pass over the queue: (sent, left because the network failed).
+    async fn flush_reads() -> Result<(u32, bool), JsValue> {
+        // No version: open the app's database as it is (never upgrade it from here).
+        let db = Rexie::builder(READS_DB)
+            .add_object_store(ObjectStore::new(READS_STORE))
+            .build()
+            .await
+            .map_err(rexie_err)?;
+        if !db.store_names().iter().any(|n| n == READS_STORE) {
+            return Ok((0, false));
+        }
+        let mut items: Vec<(String, JsValue)> = {
+            let tx = db
+                .transaction(&[READS_STORE], TransactionMode::ReadOnly)
+                .map_err(rexie_err)?;
+            let store = tx.store(READS_STORE).map_err(rexie_err)?;
+            store.get_all(None, None).await.map_err(rexie_err)?
+        }
+        .into_iter()
+        .filter(|v| text(v, "estado").as_deref().unwrap_or(PENDING) == PENDING)
+        .map(|v| (text(&v, "guardada").unwrap_or_default(), v))
+        .collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let (mut sent, mut offline) = (0, false);
+        for (_, v) in items {
+            let Some(key) = text(&v, "clave") else {
+                continue;
+            };
+            let outcome = post(&v).await?;
+            let tx = db
+                .transaction(&[READS_STORE], TransactionMode::ReadWrite)
+                .map_err(rexie_err)?;
+            let store = tx.store(READS_STORE).map_err(rexie_err)?;
+            match outcome {
+                Sent::Stored => {
+                    sent += 1;
+                    store
+                        .delete(JsValue::from_str(&key))
+                        .await
+                        .map_err(rexie_err)?;
+                }
+                Sent::Refused { field, message } => {
+                    let o: &Object = v.unchecked_ref();
+                    Reflect::set(o, &JsValue::from_str("estado"), &JsValue::from_str(REFUSED))?;
+                    Reflect::set(
+                        o,
+                        &JsValue::from_str("mensaje"),
+                        &JsValue::from_str(&message),
+                    )?;
+                    Reflect::set(o, &JsValue::from_str("campo"), &JsValue::from_str(&field))?;
+                    store
+                        .put(&v, Some(&JsValue::from_str(&key)))
+                        .await
+                        .map_err(rexie_err)?;
+                }
+                Sent::Later { offline: o } => {
+                    offline = o;
+                    drop(store);
+                    let _ = tx.done().await;
+                    break;
+                }
+            }
+            tx.done().await.map_err(rexie_err)?;
+        }
+        db.close();
+        Ok((sent, offline))
+    }
+
+    /// Tell the open pages the queue changed (they refresh their list).
+    async fn notify_pages(sent: u32) -> Result<(), JsValue> {
+        let list: Array = JsFuture::from(scope().clients().match_all())
+            .await?
+            .unchecked_into();
+        let msg = Object::new();
+        Reflect::set(
+            &msg,
+            &JsValue::from_str("tipo"),
+            &JsValue::from_str(READS_MESSAGE),
+        )?;
+        Reflect::set(&msg, &JsValue::from_str("enviadas"), &JsValue::from(sent))?;
+        for c in list.iter() {
+            let _ = c.unchecked_into::<Client>().post_message(&msg);
+        }
+        Ok(())
+    }
+
+    /// `sync`: the queue of readings (tag `supra-lecturas`); other tags are ignored.
+    #[wasm_bindgen]
+    pub fn on_sync(tag: String) -> Promise {
+        if tag != SYNC_TAG {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        future_to_promise(async {
+            let (sent, offline) = flush_reads().await?;
+            let _ = notify_pages(sent).await;
+            if offline {
+                // Rejecting makes the browser schedule the sync again.
+                return Err(JsValue::from_str("sw: no network for the queued readings"));
+            }
+            Ok(JsValue::UNDEFINED)
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::policy::*;
+
+    /// The worker and the app's pages share the queue of readings: same database, store,
+    /// endpoint and message. The worker cannot depend on `app`, so this reads its source.
+    #[test]
+    fn queue_names_match_the_app() {
+        let offline = include_str!("../../app/src/offline.rs");
+        let api = include_str!("../../app/src/api/lecturas.rs");
+        for (what, line, src) in [
+            (
+                "database",
+                format!("const DB: &str = \"{READS_DB}\";"),
+                offline,
+            ),
+            (
+                "store",
+                format!("const READS: &str = \"{READS_STORE}\";"),
+                offline,
+            ),
+            (
+                "sync tag",
+                format!("const SYNC_TAG: &str = \"{SYNC_TAG}\";"),
+                offline,
+            ),
+            (
+                "message",
+                format!("const SW_READS_MESSAGE: &str = \"{READS_MESSAGE}\";"),
+                offline,
+            ),
+            (
+                "endpoint",
+                format!("pub const SELF_READ_URL: &str = \"{SELF_READ_URL}\";"),
+                api,
+            ),
+        ] {
+            assert!(src.contains(&line), "the app's {what} is not `{line}`");
+        }
+    }
 
     #[test]
     fn cache_names() {
@@ -403,6 +638,18 @@ mod tests {
             "/sin-conexion?ruta=/cuenta/recibos%3Festado%3Dpagados"
         );
         assert_eq!(offline_target("/a b&c"), "/sin-conexion?ruta=/a%20b%26c");
+    }
+
+    #[test]
+    fn final_refusals_leave_the_queue() {
+        for s in [400, 403, 404, 409, 413, 415, 422] {
+            assert!(is_final_refusal(s), "{s}");
+        }
+        for s in [200, 401, 408, 429, 500, 502, 503, 504] {
+            assert!(!is_final_refusal(s), "{s}");
+        }
+        assert_eq!(SYNC_TAG, "supra-lecturas");
+        assert!(PENDING != REFUSED);
     }
 
     #[test]

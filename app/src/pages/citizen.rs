@@ -5,6 +5,8 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_query_map;
 
 use super::bills::{BillListView, CitizenBillView, OfflineBanner, use_online};
+use super::consumo::ConsumptionPage;
+use super::lectura::{SelfReadPage, form_from_dashboard};
 use super::{Field, FormError, field_error, general_error};
 use crate::api::*;
 use crate::error::AppError;
@@ -97,10 +99,12 @@ fn StepTwoFields(
     }
 }
 
-/// The citizen dashboard: from the server when online, from IndexedDB when not.
+/// The citizen dashboard: from the server when online, from IndexedDB when not, with
+/// the contract's alerts ("Posible fuga: …").
 #[component]
 pub fn CitizenDashboard() -> AnyView {
     let data = Resource::new(|| (), |_| get_dashboard());
+    let alerts = Resource::new(|| (), |_| get_alerts());
     // The page may have come from the service worker's cache: ask the server.
     let online = use_online();
     view! {
@@ -109,23 +113,31 @@ pub fn CitizenDashboard() -> AnyView {
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(d) => {
+                        let alerts = match alerts.await {
+                            Ok(a) => a,
+                            Err(AppError::Offline) => offline::load_alerts().await.unwrap_or_default(),
+                            Err(_) => Vec::new(),
+                        };
                         // Keep the latest copy for offline use (browser only).
                         #[cfg(feature = "hydrate")]
                         {
                             let save = d.clone();
+                            let save_alerts = alerts.clone();
                             spawn_local(async move {
                                 if offline::is_online() {
                                     offline::save_dashboard(&save).await;
+                                    offline::save_alerts(&save_alerts).await;
                                 }
                             });
                         }
-                        view! { <DashboardView d online/> }.into_any()
+                        view! { <DashboardView d online alerts/> }.into_any()
                     }
                     Err(AppError::Unauthorized) => view! { <Redirect path="/entrar"/> }.into_any(),
                     Err(AppError::Offline) => match offline::load_dashboard().await {
                         Some(d) => {
                             online.set(false);
-                            view! { <DashboardView d online/> }.into_any()
+                            let alerts = offline::load_alerts().await.unwrap_or_default();
+                            view! { <DashboardView d online alerts/> }.into_any()
                         }
                         None => view! { <NoSavedData/> }.into_any(),
                     },
@@ -141,22 +153,35 @@ pub fn CitizenDashboard() -> AnyView {
 /// service worker), from what this phone saved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Saved {
-    Dashboard(Option<Box<Dashboard>>),
+    Dashboard(Option<Box<Dashboard>>, Vec<AlertView>),
     Bills(Option<Box<BillList>>),
     Bill(Option<Box<BillDetail>>),
+    /// The reading form, from the saved dashboard (the reading is queued).
+    SelfRead(Option<Box<Dashboard>>),
+    Consumption(Option<Box<ConsumptionView>>),
 }
 
 async fn load_saved(ruta: Option<String>) -> Saved {
     let path = ruta.as_deref().unwrap_or("");
     let path = path.split(['?', '#']).next().unwrap_or("");
-    let rest = path.trim_end_matches('/').strip_prefix("/cuenta/recibos");
+    let path = path.trim_end_matches('/');
+    if path == "/cuenta/lectura" {
+        return Saved::SelfRead(offline::load_dashboard().await.map(Box::new));
+    }
+    if path == "/cuenta/consumo" {
+        return Saved::Consumption(offline::load_consumption().await.map(Box::new));
+    }
+    let rest = path.strip_prefix("/cuenta/recibos");
     match rest {
         Some("") => Saved::Bills(offline::load_bill_list().await.map(Box::new)),
         Some(id) => match id.trim_start_matches('/').parse::<i64>() {
             Ok(id) => Saved::Bill(offline::load_bill(id).await.map(Box::new)),
             Err(_) => Saved::Bills(offline::load_bill_list().await.map(Box::new)),
         },
-        None => Saved::Dashboard(offline::load_dashboard().await.map(Box::new)),
+        None => Saved::Dashboard(
+            offline::load_dashboard().await.map(Box::new),
+            offline::load_alerts().await.unwrap_or_default(),
+        ),
     }
 }
 
@@ -174,7 +199,12 @@ pub fn OfflinePage() -> AnyView {
         <Suspense fallback=|| view! { <h1>"Sin conexión"</h1> }>
             {move || Suspend::new(async move {
                 match saved.await {
-                    Saved::Dashboard(Some(d)) => view! { <DashboardView d=*d online/> }.into_any(),
+                    Saved::Dashboard(Some(d), alerts) => view! { <DashboardView d=*d online alerts/> }.into_any(),
+                    Saved::SelfRead(Some(d)) => {
+                        let fetched = Some(d.fetched_at.clone());
+                        view! { <SelfReadPage f=form_from_dashboard(&d) online fetched/> }.into_any()
+                    }
+                    Saved::Consumption(Some(v)) => view! { <ConsumptionPage v=*v online/> }.into_any(),
                     Saved::Bills(Some(l)) => view! { <BillListView l=*l online saved=list_saved/> }.into_any(),
                     Saved::Bill(Some(d)) => view! { <CitizenBillView d=*d online saved=bill_saved/> }.into_any(),
                     _ => view! { <NoSavedData/> }.into_any(),
@@ -195,7 +225,11 @@ fn NoSavedData() -> impl IntoView {
 }
 
 #[component]
-pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
+pub fn DashboardView(
+    d: Dashboard,
+    online: RwSignal<bool>,
+    #[prop(optional)] alerts: Vec<AlertView>,
+) -> AnyView {
     let logout = ServerAction::<Logout>::new();
     Effect::new(move |_| {
         if let Some(Ok(())) = logout.value().get() {
@@ -214,6 +248,7 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
     view! {
         <OfflineBanner online fetched=fetched/>
         <h1>"Mi cuenta"</h1>
+        <Alerts alerts has_meter=d.meter.is_some()/>
         <section class="card" aria-labelledby="h-contrato">
             <h2 id="h-contrato">"Contrato " <span class="contract-number">{d.number.clone()}</span></h2>
             <dl class="facts">
@@ -281,6 +316,10 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
                         <dt>"Marca y modelo"</dt><dd>{m.make_model}</dd>
                         <dt>"Diámetro"</dt><dd>{m.diameter}</dd>
                     </dl>
+                    <p class="actions">
+                        <a class="button primary" href="/cuenta/lectura">"Enviar mi lectura"</a>
+                        <a class="button" href="/cuenta/consumo">"Ver mi consumo"</a>
+                    </p>
                 }.into_any(),
                 None => view! { <p>"Tu toma no tiene medidor registrado."</p> }.into_any(),
             }}
@@ -324,4 +363,32 @@ pub fn DashboardView(d: Dashboard, online: RwSignal<bool>) -> AnyView {
         </ActionForm>
     }
     .into_any()
+}
+
+/// The contract's alerts (leaks first), in a live region so a screen reader announces
+/// them; each says what to do. Shown only when there is one.
+#[component]
+fn Alerts(alerts: Vec<AlertView>, has_meter: bool) -> impl IntoView {
+    let urgent = alerts.iter().any(|a| a.urgent);
+    (!alerts.is_empty()).then(|| {
+        view! {
+            <section class="card alerts" class:urgent=urgent aria-labelledby="h-avisos">
+                <h2 id="h-avisos">"Avisos sobre tu consumo"</h2>
+                <div role="status">
+                    <ul class="alert-list">
+                        {alerts.into_iter().map(|a| view! {
+                            <li class="notice warning alert-item" class:urgent=a.urgent>
+                                <p><strong class="alert-title">{format!("{}: ", a.title)}</strong>{a.detail}</p>
+                                <p class="small">{format!("Detectado el {}. {}", a.detected, a.advice)}</p>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+                <p class="actions">
+                    {has_meter.then(|| view! { <a class="button primary" href="/cuenta/lectura">"Enviar mi lectura"</a> })}
+                    <a class="button" href="/cuenta/consumo">"Ver mi consumo"</a>
+                </p>
+            </section>
+        }
+    })
 }

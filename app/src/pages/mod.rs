@@ -8,7 +8,10 @@ mod cfdi;
 mod citizen;
 mod cobro;
 mod conciliacion;
+mod consumo;
 mod domiciliacion;
+mod lectura;
+mod medicion;
 mod pagos;
 mod staff;
 
@@ -19,7 +22,10 @@ pub use cfdi::{StaffCfdi, StaffCfdiList};
 pub use citizen::*;
 pub use cobro::StaffUnmatched;
 pub use conciliacion::StaffReconciliation;
+pub use consumo::CitizenConsumption;
 pub use domiciliacion::StaffDomiciliacion;
+pub use lectura::{CitizenSelfRead, CitizenSelfReadReceipt};
+pub use medicion::{StaffAnomalies, StaffIngest, StaffMeter, StaffRouteBatch};
 pub use pagos::{CardReturn, CitizenPay, CitizenPayments};
 pub use staff::*;
 

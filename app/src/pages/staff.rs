@@ -61,6 +61,10 @@ pub(crate) fn StaffBar() -> impl IntoView {
                                 <StaffLink href="/personal/conciliacion" label="Conciliación"/>
                                 <StaffLink href="/personal/domiciliacion" label="Domiciliación"/>
                             })}
+                            {m.can_read_meters.then(|| view! {
+                                <StaffLink href="/personal/lecturas" label="Lecturas"/>
+                                <StaffLink href="/personal/anomalias" label="Anomalías"/>
+                            })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>
                         </nav>
@@ -218,6 +222,7 @@ fn AccountView(a: AccountDetail) -> AnyView {
                             <dt>"Diámetro"</dt><dd>{m.diameter}</dd>
                             <dt>"Registro"</dt><dd>{m.details}</dd>
                         </dl>
+                        <p><a href=format!("/personal/medidores/{}", m.id)>"Ver lecturas del medidor"</a></p>
                     }.into_any(),
                     None => view! { <p>"Sin medidor."</p> }.into_any(),
                 }}

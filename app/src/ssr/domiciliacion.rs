@@ -221,7 +221,7 @@ pub async fn batch_file(State(st): State<AppState>, Path(id): Path<i64>, req: Re
 }
 
 /// Percent-encode a query value.
-fn q(s: &str) -> String {
+pub(super) fn q(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),

@@ -13,11 +13,14 @@
 //! Invariants: this crate knows nothing about HTTP, Leptos or sessions' cookies; it
 //! stores money as integer centavos and volumes as integer litres.
 
+pub mod anomalies;
 pub mod billing;
 mod bulk;
 pub mod cfdi;
+pub mod consumption;
 pub mod domiciliacion;
 mod error;
+pub mod metering;
 pub mod models;
 pub mod payments;
 pub mod repo;

@@ -24,7 +24,10 @@ async fn sqlite_columns(db: &db::Db) -> Columns {
 async fn pg_columns(conn: &mut sqlx::PgConnection) -> Columns {
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT table_name::text, column_name::text FROM information_schema.columns
-         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+         WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'
+           -- a partition (readings by year) is storage of its parent, not a table of its own
+           AND table_name::text NOT IN (SELECT c.relname::text FROM pg_class c
+                                        WHERE c.relispartition)",
     )
     .fetch_all(conn)
     .await

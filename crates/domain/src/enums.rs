@@ -134,9 +134,13 @@ domain_enum! {
     /// Quality flag of a meter reading.
     ReadingQuality, field = "calidad_lectura", invalid = "Calidad de lectura no válida", {
         Valida => ("valida", "Válida"),
+        Vuelta => ("vuelta", "Válida (el medidor volvió a cero)"),
         Estimada => ("estimada", "Estimada"),
         SinAcceso => ("sin_acceso", "Sin acceso al medidor"),
         MedidorDanado => ("medidor_danado", "Medidor dañado"),
+        Ilegible => ("ilegible", "Medidor ilegible"),
+        Reverso => ("reverso", "Flujo inverso"),
+        Salto => ("salto", "Salto imposible"),
         Sospechosa => ("sospechosa", "En revisión"),
     }
 }

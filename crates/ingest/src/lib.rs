@@ -10,12 +10,16 @@
 //! - [`validate`]: a reading against the meter's previous one: future timestamps
 //!   refused, rollover at the register's digit limit, reverse flow and implausible
 //!   jumps flagged with a quality code (never silently dropped).
+//! - [`route`]: a lecturista's route file (CSV from a handheld or a spreadsheet), read
+//!   lazily row by row into exact litres and UTC times with a per-row verdict, and the
+//!   per-row report staff download.
 //!
 //! **Invariants:** no database, no network, no clock (callers pass `now`), no floats
 //! for volumes (integer litres).
 
 pub mod chirpstack;
 pub mod payload;
+pub mod route;
 pub mod validate;
 
 mod error;

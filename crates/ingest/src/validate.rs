@@ -31,6 +31,26 @@ impl Register {
         max_litres_per_hour: 3_125,
     };
 
+    /// A meter of `digits` whole-m³ digits and nominal diameter `diameter_mm`, with the
+    /// Q4 (overload flow, 1.25 × Q3) of the usual metrological class for that size.
+    pub fn for_meter(digits: u32, diameter_mm: u32) -> Register {
+        let max_litres_per_hour = match diameter_mm {
+            0..=15 => 3_125,
+            16..=20 => 5_000,
+            21..=25 => 7_875,
+            26..=32 => 12_500,
+            33..=40 => 20_000,
+            41..=50 => 31_250,
+            51..=65 => 50_000,
+            66..=80 => 78_750,
+            _ => 125_000,
+        };
+        Register {
+            digits: digits.clamp(1, 12),
+            max_litres_per_hour,
+        }
+    }
+
     /// Litres at which the register wraps to zero.
     pub fn capacity_litres(&self) -> u64 {
         10u64.saturating_pow(self.digits).saturating_mul(1000)
@@ -58,12 +78,18 @@ pub enum Quality {
 impl Quality {
     pub fn code(&self) -> &'static str {
         match self {
-            Quality::Ok => "ok",
-            Quality::Rollover => "rollover",
+            Quality::Ok => "valida",
+            Quality::Rollover => "vuelta",
             Quality::ReverseFlow => "reverso",
             Quality::ImplausibleJump => "salto",
         }
     }
+}
+
+/// Whether a stored quality code measured the register well enough to bill from
+/// (and to count in consumption aggregates).
+pub fn billable(code: &str) -> bool {
+    matches!(code, "valida" | "vuelta")
 }
 
 /// What a reading means next to the previous one.

@@ -81,8 +81,10 @@ pub(crate) fn bill_one(
                 digits: digits.clamp(1, 12) as u8,
                 multiplier: Decimal::from(c.multiplier.unwrap_or(1)),
             };
-            let valid: Vec<&MeterReading> =
-                readings.iter().filter(|r| r.quality == "valida").collect();
+            let valid: Vec<&MeterReading> = readings
+                .iter()
+                .filter(|r| matches!(r.quality.as_str(), "valida" | "vuelta"))
+                .collect();
             let current = valid.iter().rev().find(|r| r.period == ctx.period_key);
             let baseline = valid.iter().rev().find(|r| r.period < ctx.period_key);
             let (history, zero_streak) = history_of(&valid, ctx.period_key, &spec, ctx.review);

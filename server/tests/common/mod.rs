@@ -291,6 +291,28 @@ where
     F: FnOnce(Db) -> Fut,
     Fut: Future<Output = ()>,
 {
+    spawn_full(backend, test_name, before, |_| {}).await
+}
+
+/// Like [`spawn`], with the server's configuration changed by `configure` first.
+pub async fn spawn_configured(
+    backend: Backend,
+    test_name: &str,
+    configure: impl FnOnce(&mut server::Config),
+) -> Option<TestApp> {
+    spawn_full(backend, test_name, |_db| async {}, configure).await
+}
+
+async fn spawn_full<F, Fut>(
+    backend: Backend,
+    test_name: &str,
+    before: F,
+    configure: impl FnOnce(&mut server::Config),
+) -> Option<TestApp>
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let test_db = TestDb::new(backend, test_name).await?;
     {
         let db = Db::connect(Some(&test_db.url)).await.expect("connect");
@@ -299,7 +321,7 @@ where
         db.close().await;
     }
     let csd_dir = tempfile::tempdir().expect("CSD dir");
-    let config = server::Config {
+    let mut config = server::Config {
         mode: server::Mode::Development,
         cfdi: server::config::CfdiConfig {
             csd_dir: csd_dir.path().display().to_string(),
@@ -310,6 +332,7 @@ where
         demo_seed: DEMO_SEED,
         ..server::Config::default()
     };
+    configure(&mut config);
     let (srv, _logins) = server::prepare(config).await.expect("server::prepare");
     let db = srv.state.db.clone();
     let tenant = srv.state.default_tenant;
@@ -492,4 +515,28 @@ pub async fn expect_error(r: Response, status: u16, needle: &str) -> String {
         "expected body to mention {needle:?}, got {s}: {body}"
     );
     body
+}
+
+/// A ChirpStack v4 `up` event (JSON encoding) with the codec's decoded volume, as
+/// ChirpStack posts it (HTTP integration) or publishes it (MQTT).
+pub fn chirpstack_up(
+    dedup: &str,
+    eui: &str,
+    litres: u64,
+    at: chrono::DateTime<chrono::Utc>,
+) -> String {
+    serde_json::json!({
+        "deduplicationId": dedup,
+        "time": at.to_rfc3339(),
+        "deviceInfo": {"tenantId": "52f14cd4-c6f1-4fbd-8f87-4025e1d49242",
+                       "tenantName": "CEA", "applicationId": "app-1",
+                       "applicationName": "medidores", "deviceProfileName": "W1",
+                       "deviceName": "medidor", "devEui": eui, "tags": {}},
+        "devAddr": "01fb8f95", "adr": true, "dr": 3, "fCnt": 12, "fPort": 1,
+        "confirmed": false, "data": "AQ==",
+        "object": {"volume_m3": format!("{}.{:03}", litres / 1000, litres % 1000),
+                   "leak": false},
+        "rxInfo": [], "txInfo": {"frequency": 902300000}
+    })
+    .to_string()
 }
