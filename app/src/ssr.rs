@@ -434,9 +434,7 @@ pub async fn dashboard() -> Result<Dashboard, AppError> {
     Ok(d)
 }
 
-const MONTHS: [&str; 12] = [
-    "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
-];
+const MONTHS: [&str; 12] = domain::MONTHS_ES_SHORT;
 
 fn period_label(p: i32) -> String {
     let (y, m) = (p / 100, (p % 100).clamp(1, 12));

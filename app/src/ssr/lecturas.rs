@@ -25,20 +25,6 @@ const DAYS_SHOWN: i64 = 30;
 /// reveal their consumption).
 const MIN_NEIGHBOURS: i64 = 5;
 
-const MONTHS_LONG: [&str; 12] = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-];
 const WEEKDAYS: [&str; 7] = [
     "lunes",
     "martes",
@@ -67,7 +53,7 @@ fn local_input(t: DateTime<Utc>) -> String {
 
 fn long_period(p: i32) -> String {
     let m = usize::try_from(p % 100 - 1).unwrap_or(0).min(11);
-    format!("{} {}", MONTHS_LONG[m], p / 100)
+    format!("{} {}", domain::MONTHS_ES[m], p / 100)
 }
 
 fn long_day(d: NaiveDate) -> String {
@@ -75,7 +61,7 @@ fn long_day(d: NaiveDate) -> String {
         "{} {} de {}",
         WEEKDAYS[d.weekday().num_days_from_monday() as usize],
         d.day(),
-        MONTHS_LONG[d.month0() as usize]
+        domain::MONTHS_ES[d.month0() as usize]
     )
 }
 

@@ -87,9 +87,7 @@ pub fn format_local(t: chrono::DateTime<chrono::Utc>) -> String {
 
 mod domain_time {
     use chrono::{DateTime, Datelike, Timelike, Utc};
-    const MONTHS: [&str; 12] = [
-        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
-    ];
+    use domain::MONTHS_ES_SHORT as MONTHS;
     pub fn format_mx(t: DateTime<Utc>) -> String {
         let l = t.with_timezone(&chrono_tz::America::Mexico_City);
         format!(

@@ -46,26 +46,11 @@ pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> B
     }
 }
 
-pub(crate) const MESES: [&str; 12] = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-];
-
 pub(crate) fn mes(month: u32) -> &'static str {
     usize::try_from(month)
         .ok()
         .and_then(|m| m.checked_sub(1))
-        .and_then(|i| MESES.get(i))
+        .and_then(|i| domain::MONTHS_ES.get(i))
         .copied()
         .unwrap_or("")
 }

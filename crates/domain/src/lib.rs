@@ -21,7 +21,7 @@ pub mod text;
 pub use enums::*;
 pub use ids::*;
 pub use money::*;
-pub use text::normalize_search;
+pub use text::{MONTHS_ES, MONTHS_ES_SHORT, normalize_search};
 
 use serde::{Deserialize, Serialize};
 

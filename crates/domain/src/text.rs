@@ -36,6 +36,27 @@ pub fn normalize_search(s: &str) -> String {
     out
 }
 
+/// Month names as people in Mexico write them (lower case): `MONTHS_ES[0]` is "enero".
+pub const MONTHS_ES: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+
+/// Their usual three-letter abbreviations: "ene", "feb", …
+pub const MONTHS_ES_SHORT: [&str; 12] = [
+    "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

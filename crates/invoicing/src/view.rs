@@ -83,9 +83,7 @@ pub fn derive_statuses(
 /// "24 nov 2026, 10:42" in Mexico City time.
 pub fn local_datetime_es(t: DateTime<Utc>) -> String {
     use chrono::Timelike;
-    const SHORT: [&str; 12] = [
-        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
-    ];
+    use domain::MONTHS_ES_SHORT as SHORT;
     let l = t.with_timezone(&chrono_tz::America::Mexico_City);
     format!(
         "{} {} {}, {:02}:{:02}",
@@ -98,35 +96,18 @@ pub fn local_datetime_es(t: DateTime<Utc>) -> String {
 }
 
 pub fn period_label(key: i32) -> String {
-    const MONTHS: [&str; 12] = [
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ];
+    use domain::MONTHS_ES as MONTHS;
     let m = (key % 100).clamp(1, 12) as usize;
     format!("{} {}", MONTHS[m - 1], key / 100)
 }
 
 fn short_month(key: i32) -> String {
-    const M: [&str; 12] = [
-        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
-    ];
+    use domain::MONTHS_ES_SHORT as M;
     M[((key % 100).clamp(1, 12) - 1) as usize].to_string()
 }
 
 pub fn date_es(d: NaiveDate) -> String {
-    const M: [&str; 12] = [
-        "ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic",
-    ];
+    use domain::MONTHS_ES_SHORT as M;
     format!("{} {} {}", d.day(), M[d.month0() as usize], d.year())
 }
 

@@ -267,25 +267,10 @@ pub fn shift_period(period: i32, months: i32) -> i32 {
     idx.div_euclid(12) * 100 + idx.rem_euclid(12) + 1
 }
 
-const MONTHS: [&str; 12] = [
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-];
-
 /// `202705` → `"mayo de 2027"`.
 fn period_name(period: i32) -> String {
     let m = usize::try_from(period % 100 - 1).unwrap_or(0).min(11);
-    format!("{} de {}", MONTHS[m], period / 100)
+    format!("{} de {}", domain::MONTHS_ES[m], period / 100)
 }
 
 /// Night leak: the latest run of at least `s.nights` consecutive nights whose lowest
