@@ -1599,7 +1599,7 @@ mod meter_ingest {
     /// Seconds spent in each database call `record` makes, replayed call by call.
     #[derive(Default)]
     struct Phases {
-        total: f64,
+        replay_secs: f64,
         begin: f64,
         registers: f64,
         neighbourhood: f64,
@@ -1622,7 +1622,7 @@ mod meter_ingest {
             let pct = |s: f64| 100.0 * s / ingest_s.max(1e-9);
             println!(
                 "{label} breakdown (replay of record's database calls on a fresh copy, {:.1} s; record took {ingest_s:.1} s):",
-                self.total
+                self.replay_secs
             );
             for (name, s, rows) in [
                 ("registers_by_id (rows out)", self.registers, self.rows[0]),
@@ -1790,7 +1790,7 @@ mod meter_ingest {
             tx.commit().await?;
             p.commit += t.elapsed().as_secs_f64();
         }
-        p.total = total.elapsed().as_secs_f64();
+        p.replay_secs = total.elapsed().as_secs_f64();
         Ok(p)
     }
 }

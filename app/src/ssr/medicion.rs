@@ -374,11 +374,13 @@ pub async fn upload_route(State(st): State<AppState>, req: Request) -> Response 
         .into_response()
 }
 
-/// `GET /personal/lecturas/fotos/{id}`: the photo a customer sent with a reading.
-pub async fn self_read_photo(
-    State(st): State<AppState>,
-    Path(id): Path<i64>,
+/// A file for staff with the meter roles: sign-in checked, `load` run in the tenant's
+/// read transaction, 404 when it finds nothing.
+async fn staff_file<T>(
+    st: AppState,
     req: Request,
+    load: impl AsyncFnOnce(&mut db::Scoped) -> Result<Option<T>, db::Error>,
+    respond: impl FnOnce(T) -> Response,
 ) -> Response {
     let h = req.headers().clone();
     let r = Req::from_headers(st.clone(), &h, peer_of(&req));
@@ -388,22 +390,39 @@ pub async fn self_read_photo(
     };
     let found = async {
         let mut tx = st.db.read(s.r.tenant).await?;
-        db::metering::self_read_photo(&mut tx, id).await
+        load(&mut tx).await
     }
     .await;
     match found {
-        Ok(Some((bytes, kind))) => (
-            [
-                (header::CONTENT_TYPE, kind),
-                (header::CACHE_CONTROL, "private, no-store".to_string()),
-                (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-            ],
-            bytes,
-        )
-            .into_response(),
+        Ok(Some(v)) => respond(v),
         Ok(None) => handler_error(AppError::NotFound, &h, "/personal/entrar"),
         Err(e) => handler_error(e.into(), &h, "/personal/entrar"),
     }
+}
+
+/// `GET /personal/lecturas/fotos/{id}`: the photo a customer sent with a reading.
+pub async fn self_read_photo(
+    State(st): State<AppState>,
+    Path(id): Path<i64>,
+    req: Request,
+) -> Response {
+    staff_file(
+        st,
+        req,
+        async |tx| db::metering::self_read_photo(tx, id).await,
+        |(bytes, kind)| {
+            (
+                [
+                    (header::CONTENT_TYPE, kind),
+                    (header::CACHE_CONTROL, "private, no-store".to_string()),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+                ],
+                bytes,
+            )
+                .into_response()
+        },
+    )
+    .await
 }
 
 /// `GET /personal/lecturas/lotes/{id}/reporte.csv`: the full per-row report.
@@ -412,30 +431,23 @@ pub async fn route_report(
     Path(id): Path<i64>,
     req: Request,
 ) -> Response {
-    let h = req.headers().clone();
-    let r = Req::from_headers(st.clone(), &h, peer_of(&req));
-    let s = match staff_of(r, METERS).await {
-        Ok(s) => s,
-        Err(e) => return handler_error(e, &h, "/personal/entrar"),
-    };
-    let found = async {
-        let mut tx = st.db.read(s.r.tenant).await?;
-        db::metering::batch(&mut tx, id).await
-    }
-    .await;
-    match found {
-        Ok(Some((_, Some(report)))) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"reporte-ruta-{id}.csv\""),
-                ),
-            ],
-            report,
-        )
-            .into_response(),
-        Ok(_) => handler_error(AppError::NotFound, &h, "/personal/entrar"),
-        Err(e) => handler_error(e.into(), &h, "/personal/entrar"),
-    }
+    staff_file(
+        st,
+        req,
+        async |tx| Ok(db::metering::batch(tx, id).await?.and_then(|(_, r)| r)),
+        |report| {
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"reporte-ruta-{id}.csv\""),
+                    ),
+                ],
+                report,
+            )
+                .into_response()
+        },
+    )
+    .await
 }

@@ -9,6 +9,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 
+use crate::sql_list::{in_ids, in_strs, json};
 use crate::{Backend, Result, Scoped, on};
 
 /// Status of an anomaly nobody has acted on yet.
@@ -24,30 +25,6 @@ pub const WORK_ORDER_PENDING: &str = "pendiente";
 
 /// Rows per statement of [`insert_many`].
 const INSERT_CHUNK: usize = 500;
-
-/// `col` is one of the ids in the JSON array bound as parameter `$n`.
-fn in_ids(backend: Backend, col: &str, n: u32) -> String {
-    match backend {
-        Backend::Sqlite => format!("{col} IN (SELECT value FROM json_each(${n}))"),
-        Backend::Postgres => {
-            format!("{col} = ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb)::bigint))")
-        }
-    }
-}
-
-/// `col` is one of the strings in the JSON array bound as parameter `$n`.
-fn in_strs(backend: Backend, col: &str, n: u32) -> String {
-    match backend {
-        Backend::Sqlite => format!("{col} IN (SELECT value FROM json_each(${n}))"),
-        Backend::Postgres => {
-            format!("{col} = ANY(ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb)))")
-        }
-    }
-}
-
-fn json<T: serde::Serialize + ?Sized>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
-}
 
 /// An anomaly to store.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -25,6 +25,7 @@ pub mod models;
 pub mod payments;
 pub mod repo;
 pub mod seed_load;
+mod sql_list;
 
 pub use error::{Error, Result};
 

@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 
 use crate::bulk::{self, Row};
+use crate::sql_list::{in_ids, in_strs, json};
 use crate::{Backend, Result, Scoped, on};
 
 /// Reading qualities that measured the register (a chain of these gives consumption).
@@ -23,33 +24,14 @@ pub struct MeterRegister {
 
 const REGISTER_COLS: &str = "id, serial, digits, diameter_mm, active";
 
-fn ids_json(ids: &[i64]) -> String {
-    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
-}
-
-fn strs_json(v: &[String]) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "[]".into())
-}
-
 /// The meters with these ids (unknown ids are absent).
 pub async fn registers_by_id(tx: &mut Scoped, ids: &[i64]) -> Result<Vec<MeterRegister>> {
     let t = tx.tenant().0;
-    let (sql, arg) = match tx.backend() {
-        Backend::Sqlite => (
-            format!(
-                "SELECT {REGISTER_COLS} FROM meters WHERE tenant_id = $1
-                 AND id IN (SELECT value FROM json_each($2))"
-            ),
-            ids_json(ids),
-        ),
-        Backend::Postgres => (
-            format!(
-                "SELECT {REGISTER_COLS} FROM meters WHERE tenant_id = $1
-                 AND id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)::bigint))"
-            ),
-            ids_json(ids),
-        ),
-    };
+    let sql = format!(
+        "SELECT {REGISTER_COLS} FROM meters WHERE tenant_id = $1 AND {}",
+        in_ids(tx.backend(), "id", 2)
+    );
+    let arg = json(ids);
     Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
         .bind(&arg)
@@ -63,17 +45,11 @@ pub async fn registers_by_serial(
     serials: &[String],
 ) -> Result<Vec<MeterRegister>> {
     let t = tx.tenant().0;
-    let sql = match tx.backend() {
-        Backend::Sqlite => format!(
-            "SELECT {REGISTER_COLS} FROM meters WHERE tenant_id = $1
-             AND serial IN (SELECT value FROM json_each($2))"
-        ),
-        Backend::Postgres => format!(
-            "SELECT {REGISTER_COLS} FROM meters WHERE tenant_id = $1
-             AND serial = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
-        ),
-    };
-    let arg = strs_json(serials);
+    let sql = format!(
+        "SELECT {REGISTER_COLS} FROM meters WHERE tenant_id = $1 AND {}",
+        in_strs(tx.backend(), "serial", 2)
+    );
+    let arg = json(serials);
     Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
         .bind(&arg)
@@ -84,18 +60,12 @@ pub async fn registers_by_serial(
 /// devEui → meter id for the registered devices among `euis`.
 pub async fn devices_by_eui(tx: &mut Scoped, euis: &[String]) -> Result<Vec<(String, i64)>> {
     let t = tx.tenant().0;
-    let sql = match tx.backend() {
-        Backend::Sqlite => {
-            "SELECT dev_eui, meter_id FROM devices WHERE tenant_id = $1
-             AND dev_eui IN (SELECT value FROM json_each($2))"
-        }
-        Backend::Postgres => {
-            "SELECT dev_eui, meter_id FROM devices WHERE tenant_id = $1
-             AND dev_eui = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb)))"
-        }
-    };
-    let arg = strs_json(euis);
-    Ok(on!(tx, |c| sqlx::query_as(sql)
+    let sql = format!(
+        "SELECT dev_eui, meter_id FROM devices WHERE tenant_id = $1 AND {}",
+        in_strs(tx.backend(), "dev_eui", 2)
+    );
+    let arg = json(euis);
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
         .bind(&arg)
         .fetch_all(c)
@@ -253,17 +223,14 @@ pub async fn neighbourhood(
 /// aggregates).
 pub async fn readings_of_meters(tx: &mut Scoped, ids: &[i64]) -> Result<Vec<Stored>> {
     let t = tx.tenant().0;
-    let ids_sql = match tx.backend() {
-        Backend::Sqlite => "SELECT value FROM json_each($2)",
-        Backend::Postgres => "SELECT jsonb_array_elements_text($2::jsonb)::bigint",
-    };
     let sql = format!(
         "SELECT meter_id, read_at, value_litres, quality FROM readings
-         WHERE tenant_id = $1 AND meter_id IN ({ids_sql}) ORDER BY meter_id, read_at"
+         WHERE tenant_id = $1 AND {} ORDER BY meter_id, read_at",
+        in_ids(tx.backend(), "meter_id", 2)
     );
     let rows: Vec<(i64, DateTime<Utc>, i64, String)> = on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
-        .bind(ids_json(ids))
+        .bind(json(ids))
         .fetch_all(c)
         .await?);
     Ok(rows
@@ -280,13 +247,10 @@ pub async fn readings_of_meters(tx: &mut Scoped, ids: &[i64]) -> Result<Vec<Stor
 /// Forget the daily and per-period aggregates of these meters.
 pub async fn clear_aggregates(tx: &mut Scoped, ids: &[i64]) -> Result<()> {
     let t = tx.tenant().0;
-    let ids_sql = match tx.backend() {
-        Backend::Sqlite => "SELECT value FROM json_each($2)",
-        Backend::Postgres => "SELECT jsonb_array_elements_text($2::jsonb)::bigint",
-    };
-    let arg = ids_json(ids);
+    let ids_cond = in_ids(tx.backend(), "meter_id", 2);
+    let arg = json(ids);
     for table in ["reading_daily", "reading_periods"] {
-        let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND meter_id IN ({ids_sql})");
+        let sql = format!("DELETE FROM {table} WHERE tenant_id = $1 AND {ids_cond}");
         on!(tx, |c| {
             sqlx::query(&sql).bind(t).bind(&arg).execute(c).await?;
         });
