@@ -138,6 +138,109 @@ fn contributions(
         .collect()
 }
 
+/// Measured stored readings as chain points, in the order given.
+fn stored_chain(rows: &[Stored]) -> Vec<Point> {
+    rows.iter()
+        .filter(|s| store::MEASURED.contains(&s.quality.as_str()))
+        .map(|s| Point {
+            at: s.at,
+            litres: s.litres.max(0) as u64,
+            quality: static_quality(&s.quality),
+            new: None,
+        })
+        .collect()
+}
+
+fn register_of(m: &db::metering::MeterRegister) -> Register {
+    Register::for_meter(m.digits.max(1) as u32, m.diameter_mm.max(0) as u32)
+}
+
+/// What a batch changes in the daily and per-period aggregates.
+#[derive(Default)]
+struct Deltas {
+    daily: HashMap<(i64, NaiveDate), DailyDelta>,
+    periods: HashMap<(i64, i32), PeriodDelta>,
+}
+
+impl Deltas {
+    fn day(&mut self, meter_id: i64, at: DateTime<Utc>) -> &mut DailyDelta {
+        let day = local_day(at);
+        self.daily
+            .entry((meter_id, day))
+            .or_insert_with(|| DailyDelta {
+                meter_id,
+                day,
+                litres: 0,
+                readings: 0,
+                night_min_lph: None,
+            })
+    }
+
+    fn period(&mut self, meter_id: i64, at: DateTime<Utc>) -> &mut PeriodDelta {
+        let period = period_of(at);
+        self.periods
+            .entry((meter_id, period))
+            .or_insert_with(|| PeriodDelta {
+                meter_id,
+                period,
+                litres: 0,
+                readings: 0,
+                last_at: NO_READING,
+                last_litres: 0,
+            })
+    }
+
+    /// One more stored reading: counted in its day and period, and the period's last
+    /// billable reading if it is the latest.
+    fn reading(&mut self, meter_id: i64, at: DateTime<Utc>, litres: i64, quality: &str) {
+        self.day(meter_id, at).readings += 1;
+        let p = self.period(meter_id, at);
+        p.readings += 1;
+        if validate::billable(quality) && at >= p.last_at {
+            p.last_at = at;
+            p.last_litres = litres;
+        }
+    }
+
+    /// `sign` × the litres a chain point accounts for (and, when added, its night rate).
+    fn consumption(
+        &mut self,
+        meter_id: i64,
+        at: DateTime<Utc>,
+        litres: i64,
+        night: Option<i64>,
+        sign: i64,
+    ) {
+        let d = self.day(meter_id, at);
+        d.litres += sign * litres;
+        if sign > 0
+            && let Some(n) = night
+        {
+            d.night_min_lph = Some(d.night_min_lph.map_or(n, |m| m.min(n)));
+        }
+        self.period(meter_id, at).litres += sign * litres;
+    }
+
+    /// Into the aggregate store, leaving out what nets to nothing. A period touched only
+    /// by a late reading's correction keeps its stored last reading: NO_READING never
+    /// wins the "latest" comparison.
+    async fn store(self, tx: &mut Scoped) -> Result<()> {
+        let daily: Vec<DailyDelta> = self
+            .daily
+            .into_values()
+            .filter(|d| d.litres != 0 || d.readings != 0 || d.night_min_lph.is_some())
+            .collect();
+        let periods: Vec<PeriodDelta> = self
+            .periods
+            .into_values()
+            .filter(|p| p.litres != 0 || p.readings != 0)
+            .collect();
+        store::add_daily(tx, &daily).await?;
+        store::add_periods(tx, &periods).await?;
+        Ok(())
+    }
+}
+
 /// Store `items` (from `source`) in `tx`. Outcomes are in the order of `items`.
 pub async fn record(
     tx: &mut Scoped,
@@ -200,20 +303,11 @@ pub async fn record(
     let mut chains: Vec<(Register, Vec<Point>, Vec<Point>)> = Vec::new();
     for (meter_id, list) in &by_meter {
         let reg = &registers[meter_id];
-        let register = Register::for_meter(reg.digits.max(1) as u32, reg.diameter_mm.max(0) as u32);
+        let register = register_of(reg);
         let mut old: Vec<Stored> = stored.remove(meter_id).unwrap_or_default();
         old.sort_by_key(|s| s.at);
         let stored_at: HashSet<DateTime<Utc>> = old.iter().map(|s| s.at).collect();
-        let old_chain: Vec<Point> = old
-            .iter()
-            .filter(|s| store::MEASURED.contains(&s.quality.as_str()))
-            .map(|s| Point {
-                at: s.at,
-                litres: s.litres.max(0) as u64,
-                quality: static_quality(&s.quality),
-                new: None,
-            })
-            .collect();
+        let old_chain = stored_chain(&old);
         let mut chain: Vec<Point> = old_chain.clone();
         for &i in list {
             let it = &items[i];
@@ -294,37 +388,10 @@ pub async fn record(
         .await?
         .into_iter()
         .collect();
-    let mut daily: HashMap<(i64, NaiveDate), DailyDelta> = HashMap::new();
-    let mut periods: HashMap<(i64, i32), PeriodDelta> = HashMap::new();
+    let mut deltas = Deltas::default();
     for r in &to_insert {
-        let key = (r.meter_id, r.at.timestamp());
-        if !inserted.contains(&key) {
-            continue;
-        }
-        let d = daily
-            .entry((r.meter_id, local_day(r.at)))
-            .or_insert_with(|| DailyDelta {
-                meter_id: r.meter_id,
-                day: local_day(r.at),
-                litres: 0,
-                readings: 0,
-                night_min_lph: None,
-            });
-        d.readings += 1;
-        let p = periods
-            .entry((r.meter_id, r.period))
-            .or_insert_with(|| PeriodDelta {
-                meter_id: r.meter_id,
-                period: r.period,
-                litres: 0,
-                readings: 0,
-                last_at: NO_READING,
-                last_litres: 0,
-            });
-        p.readings += 1;
-        if validate::billable(r.quality) && r.at >= p.last_at {
-            p.last_at = r.at;
-            p.last_litres = r.litres;
+        if inserted.contains(&(r.meter_id, r.at.timestamp())) {
+            deltas.reading(r.meter_id, r.at, r.litres, r.quality);
         }
     }
     let lost: HashSet<(i64, DateTime<Utc>)> = to_insert
@@ -348,53 +415,14 @@ pub async fn record(
             .into_iter()
             .filter(|p| p.new.is_none() || inserted.contains(&(*meter_id, p.at.timestamp())))
             .collect();
-        let mut add = |at: DateTime<Utc>, litres: i64, night: Option<i64>, sign: i64| {
-            let day = local_day(at);
-            let d = daily.entry((*meter_id, day)).or_insert_with(|| DailyDelta {
-                meter_id: *meter_id,
-                day,
-                litres: 0,
-                readings: 0,
-                night_min_lph: None,
-            });
-            d.litres += sign * litres;
-            if sign > 0
-                && let Some(n) = night
-            {
-                d.night_min_lph = Some(d.night_min_lph.map_or(n, |m| m.min(n)));
-            }
-            let period = period_of(at);
-            let p = periods
-                .entry((*meter_id, period))
-                .or_insert_with(|| PeriodDelta {
-                    meter_id: *meter_id,
-                    period,
-                    litres: 0,
-                    readings: 0,
-                    last_at: NO_READING,
-                    last_litres: 0,
-                });
-            p.litres += sign * litres;
-        };
         for (at, litres, night) in contributions(register, &chain, now) {
-            add(at, litres, night, 1);
+            deltas.consumption(*meter_id, at, litres, night, 1);
         }
         for (at, litres, night) in contributions(register, &old_chain, now) {
-            add(at, litres, night, -1);
+            deltas.consumption(*meter_id, at, litres, night, -1);
         }
     }
-    let daily: Vec<DailyDelta> = daily
-        .into_values()
-        .filter(|d| d.litres != 0 || d.readings != 0 || d.night_min_lph.is_some())
-        .collect();
-    // A period touched only by a late reading's correction keeps its stored last reading:
-    // NO_READING never wins the "latest" comparison.
-    let periods: Vec<PeriodDelta> = periods
-        .into_values()
-        .filter(|p| p.litres != 0 || p.readings != 0)
-        .collect();
-    store::add_daily(tx, &daily).await?;
-    store::add_periods(tx, &periods).await?;
+    deltas.store(tx).await?;
     store::add_rate(tx, source.as_str(), inserted.len() as i64, now).await?;
 
     Ok(out
@@ -424,81 +452,20 @@ pub async fn rebuild_aggregates(
     for s in store::readings_of_meters(tx, meter_ids).await? {
         by_meter.entry(s.meter_id).or_default().push(s);
     }
-    let mut daily: BTreeMap<(i64, NaiveDate), DailyDelta> = BTreeMap::new();
-    let mut periods: BTreeMap<(i64, i32), PeriodDelta> = BTreeMap::new();
+    let mut deltas = Deltas::default();
     for (meter_id, rows) in &by_meter {
         let Some(reg) = registers.get(meter_id) else {
             continue;
         };
-        let register = Register::for_meter(reg.digits.max(1) as u32, reg.diameter_mm.max(0) as u32);
-        let day_of = |daily: &mut BTreeMap<(i64, NaiveDate), DailyDelta>, at| {
-            let day = local_day(at);
-            daily.entry((*meter_id, day)).or_insert_with(|| DailyDelta {
-                meter_id: *meter_id,
-                day,
-                litres: 0,
-                readings: 0,
-                night_min_lph: None,
-            });
-            (*meter_id, day)
-        };
-        let period_entry = |periods: &mut BTreeMap<(i64, i32), PeriodDelta>, at| {
-            let period = period_of(at);
-            periods
-                .entry((*meter_id, period))
-                .or_insert_with(|| PeriodDelta {
-                    meter_id: *meter_id,
-                    period,
-                    litres: 0,
-                    readings: 0,
-                    last_at: NO_READING,
-                    last_litres: 0,
-                });
-            (*meter_id, period)
-        };
         for r in rows {
-            let k = day_of(&mut daily, r.at);
-            if let Some(d) = daily.get_mut(&k) {
-                d.readings += 1;
-            }
-            let k = period_entry(&mut periods, r.at);
-            if let Some(p) = periods.get_mut(&k) {
-                p.readings += 1;
-                if validate::billable(&r.quality) && r.at >= p.last_at {
-                    p.last_at = r.at;
-                    p.last_litres = r.litres;
-                }
-            }
+            deltas.reading(*meter_id, r.at, r.litres, &r.quality);
         }
-        let chain: Vec<Point> = rows
-            .iter()
-            .filter(|s| store::MEASURED.contains(&s.quality.as_str()))
-            .map(|s| Point {
-                at: s.at,
-                litres: s.litres.max(0) as u64,
-                quality: static_quality(&s.quality),
-                new: None,
-            })
-            .collect();
-        for (at, litres, night) in contributions(register, &chain, now) {
-            let k = day_of(&mut daily, at);
-            if let Some(d) = daily.get_mut(&k) {
-                d.litres += litres;
-                if let Some(n) = night {
-                    d.night_min_lph = Some(d.night_min_lph.map_or(n, |m| m.min(n)));
-                }
-            }
-            let k = period_entry(&mut periods, at);
-            if let Some(p) = periods.get_mut(&k) {
-                p.litres += litres;
-            }
+        for (at, litres, night) in contributions(register_of(reg), &stored_chain(rows), now) {
+            deltas.consumption(*meter_id, at, litres, night, 1);
         }
     }
     store::clear_aggregates(tx, meter_ids).await?;
-    let daily: Vec<DailyDelta> = daily.into_values().collect();
-    let periods: Vec<PeriodDelta> = periods.into_values().collect();
-    store::add_daily(tx, &daily).await?;
-    store::add_periods(tx, &periods).await?;
+    deltas.store(tx).await?;
     Ok(())
 }
 
