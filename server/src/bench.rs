@@ -820,14 +820,32 @@ mod meter_ingest {
                         }
                         None => format!("CREATE DATABASE {prefix}_{which}"),
                     };
-                    // A closed pool's server processes exit a moment after the client
-                    // hangs up; until then the template counts as "being accessed".
+                    // A template must have no session: a closed pool's server processes
+                    // exit a moment after the client hangs up, and autovacuum visits a
+                    // freshly loaded database. So the template takes no new connections
+                    // and whatever is still there is ended, then the copy is retried.
+                    if let Some(t) = template {
+                        sqlx::query(&format!(
+                            "ALTER DATABASE {prefix}_{t} WITH ALLOW_CONNECTIONS false"
+                        ))
+                        .execute(&mut admin)
+                        .await?;
+                    }
                     let mut tries = 0;
                     loop {
                         match sqlx::query(&sql).execute(&mut admin).await {
                             Ok(_) => break,
                             Err(e) if tries < 100 && e.to_string().contains("being accessed") => {
                                 tries += 1;
+                                if let Some(t) = template {
+                                    sqlx::query(
+                                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                                         WHERE datname = $1 AND pid <> pg_backend_pid()",
+                                    )
+                                    .bind(format!("{prefix}_{t}"))
+                                    .execute(&mut admin)
+                                    .await?;
+                                }
                                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                             }
                             Err(e) => return Err(e).with_context(|| sql.clone()),
