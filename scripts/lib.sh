@@ -15,6 +15,9 @@ cd "$ROOT"
 
 # Reuse compiled artefacts across clones (CI runs from fresh clones).
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/supra/target}
+# Scripted builds never edit-and-rebuild: incremental state would only fill the disk
+# (it doubled the debug target to ~50 GB here).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 export PATH="$ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 

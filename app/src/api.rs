@@ -11,6 +11,8 @@ mod domiciliacion;
 pub use domiciliacion::*;
 mod lecturas;
 pub use lecturas::*;
+mod legado;
+pub use legado::*;
 mod medicion;
 pub use medicion::*;
 
@@ -77,6 +79,20 @@ pub struct Dashboard {
     /// OXXO references still to pay (shown offline too).
     #[serde(default)]
     pub pending_payments: Vec<PaymentOrderView>,
+    /// The balance came from AquaCIS (the utility's legacy system), as of when.
+    #[serde(default)]
+    pub legacy_balance: Option<LegacyBalance>,
+}
+
+/// Where a balance read from AquaCIS stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegacyBalance {
+    /// "24 nov 2026 a las 10:32".
+    pub as_of: String,
+    /// AquaCIS did not answer: this is its last answer (or, if `unavailable`, SUPRA's).
+    pub stale: bool,
+    /// No answer from AquaCIS at all: the balance is SUPRA's own.
+    pub unavailable: bool,
 }
 
 /// A payment reference (OXXO) or card charge the citizen asked for.
@@ -171,6 +187,9 @@ pub struct StaffProfile {
     /// Campo, atención, facturación or administración: readings, ingest, anomalies.
     #[serde(default)]
     pub can_read_meters: bool,
+    /// Atención, facturación or administración: the AquaCIS bridge's page.
+    #[serde(default)]
+    pub can_see_legacy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

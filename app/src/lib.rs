@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("personal/lecturas/lotes/:id") view=StaffRouteBatch ssr=SsrMode::Async/>
                     <Route path=path!("personal/medidores/:id") view=StaffMeter ssr=SsrMode::Async/>
                     <Route path=path!("personal/anomalias") view=StaffAnomalies ssr=SsrMode::Async/>
+                    <Route path=path!("personal/legado") view=StaffLegacy ssr=SsrMode::Async/>
                 </Routes>
             </main>
             <InstallBanner/>

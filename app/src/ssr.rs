@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use db::{Db, TenantId, models::*, repo};
 use domain::consumption::MeterSpec;
 use domain::{
@@ -38,6 +38,9 @@ pub struct AppState {
     pub payments: Arc<invoicing::orders::Providers>,
     /// The anomaly rules' thresholds (`[ingest]`), for detection run from the staff page.
     pub anomalies: metering::anomalies::Settings,
+    /// The bridge to AquaCIS (`AQUACIS_URL`, or the simulator in development); `None`
+    /// when the utility has no legacy system to talk to.
+    pub legacy: Option<Arc<bridge::Bridge>>,
 }
 
 impl axum::extract::FromRef<AppState> for LeptosOptions {
@@ -423,6 +426,9 @@ pub async fn dashboard() -> Result<Dashboard, AppError> {
     let Some(mut d) = d else {
         return fail(AppError::NotFound);
     };
+    drop(tx);
+    legacy_contract(&r, &mut d).await;
+    legacy_balance(&r, &mut d).await;
     d.linked = linked
         .into_iter()
         .map(|l| LinkedView {
@@ -435,6 +441,88 @@ pub async fn dashboard() -> Result<Dashboard, AppError> {
 }
 
 const MONTHS: [&str; 12] = domain::MONTHS_ES_SHORT;
+
+/// While AquaCIS keeps the contracts (`contratos` reads from legacy), the titular,
+/// address and status shown are AquaCIS's (through the bridge's cache; when AquaCIS
+/// has never answered for this contract, SUPRA's stay).
+async fn legacy_contract(r: &Req, d: &mut Dashboard) {
+    let Some(b) = r.st.legacy.as_ref() else {
+        return;
+    };
+    if !bridge::settings::reads_from_legacy(&r.st.db, r.tenant, bridge::Domain::Contratos)
+        .await
+        .unwrap_or(false)
+    {
+        return;
+    }
+    let op = legacy::ops::ConsultaDetalleContrato {
+        num_contrato: d.number.clone(),
+    };
+    match bridge::read(&r.st.db, r.tenant, b, &op, Utc::now()).await {
+        Ok(c) => {
+            if let Some(k) = c.value.contrato {
+                d.titular = k.titular;
+                d.address = k.direccion;
+                d.status = match k.estado.as_str() {
+                    "ALTA" => "Activo".into(),
+                    "BAJA" => "Dado de baja".into(),
+                    "SUSPENDIDO" => "Suspendido".into(),
+                    other => other.to_owned(),
+                };
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, contract = %d.number, "AquaCIS contract unavailable"),
+    }
+}
+
+/// While AquaCIS keeps the debt (`deuda` reads from legacy), the balance shown is
+/// AquaCIS's, through the bridge's cache: when AquaCIS does not answer, its last
+/// answer with its date; with no answer ever, SUPRA's own with a notice.
+async fn legacy_balance(r: &Req, d: &mut Dashboard) {
+    let Some(b) = r.st.legacy.as_ref() else {
+        return;
+    };
+    let now = Utc::now();
+    match bridge::settings::reads_from_legacy(&r.st.db, r.tenant, bridge::Domain::Deuda).await {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "legacy settings");
+            return;
+        }
+    }
+    match bridge::debt(&r.st.db, r.tenant, b, &d.number, now).await {
+        Ok(c) => {
+            let owed = c
+                .value
+                .resultado
+                .as_ref()
+                .map(|x| Money::from_decimal_rounded(x.deuda_total))
+                .unwrap_or(Money::ZERO);
+            d.balance = owed.format_mxn();
+            d.owes = owed > Money::ZERO;
+            d.credit = false;
+            d.legacy_balance = Some(LegacyBalance {
+                as_of: datetime_label(c.fetched_at),
+                stale: c.stale,
+                unavailable: false,
+            });
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, contract = %d.number, "AquaCIS balance unavailable");
+            d.legacy_balance = Some(LegacyBalance {
+                as_of: datetime_label(now),
+                stale: true,
+                unavailable: true,
+            });
+        }
+    }
+}
+
+fn datetime_label(t: DateTime<Utc>) -> String {
+    let l = t.with_timezone(&chrono_tz::America::Mexico_City);
+    format!("{} a las {:02}:{:02}", date_label(t), l.hour(), l.minute())
+}
 
 fn period_label(p: i32) -> String {
     let (y, m) = (p / 100, (p % 100).clamp(1, 12));
@@ -571,6 +659,7 @@ async fn load_dashboard(
             .into_iter()
             .filter(|o| o.status == "pendiente" && o.reference.is_some())
             .collect(),
+        legacy_balance: None,
     };
     views.reverse();
     Ok((Some(d), Some((a, views))))
@@ -605,6 +694,7 @@ pub async fn staff_me() -> Result<StaffProfile, AppError> {
         can_bill: can_bill(s.role),
         can_take_payments: cfdi::can_take_payment(s.role),
         can_read_meters: medicion::METERS.contains(&s.role) || s.role == StaffRole::Admin,
+        can_see_legacy: legado::BRIDGE.contains(&s.role) || s.role == StaffRole::Admin,
         name: s.name,
         email: s.email,
         role: s.role.label_es().to_string(),
@@ -758,8 +848,23 @@ pub mod cobro;
 pub mod conciliacion;
 pub mod domiciliacion;
 pub mod lecturas;
+pub mod legado;
 pub mod medicion;
 pub mod pagos;
 use bills::bill_row;
 pub use bills::{citizen_pdf, citizen_xml, run_events, staff_pdf, staff_xml};
 pub use cfdi::staff_cfdi_xml;
+
+/// For plain axum handlers outside this crate (the AquaCIS REST facade,
+/// `server::aquasis_api`): the id of the staff member signed in on the request, if
+/// their role is in `allowed` (admin always is), and the request's tenant.
+/// `Unauthorized` without a staff session, `Forbidden` for another role or a citizen.
+pub async fn staff_session(
+    st: AppState,
+    h: &HeaderMap,
+    peer: Option<SocketAddr>,
+    allowed: &[StaffRole],
+) -> Result<(i64, TenantId), AppError> {
+    let s = staff_of(Req::from_headers(st, h, peer), allowed).await?;
+    Ok((s.id, s.r.tenant))
+}

@@ -44,6 +44,8 @@ pub struct Config {
     /// `[mqtt]`: the broker ChirpStack publishes uplinks to. Absent: no MQTT consumer
     /// (set at least `SUPRA_MQTT__HOST` to turn it on).
     pub mqtt: Option<crate::mqtt::MqttConfig>,
+    /// `[legacy]`: the AquaCIS bridge (`AQUACIS_URL` and credentials from the environment).
+    pub legacy: crate::legacy_rt::LegacyConfig,
 }
 
 /// `[ingest]`: the anomaly rules' thresholds and how often they run.
@@ -164,6 +166,7 @@ impl Default for Config {
             payments: PaymentsConfig::default(),
             ingest: IngestConfig::default(),
             mqtt: None,
+            legacy: crate::legacy_rt::LegacyConfig::default(),
         }
     }
 }

@@ -99,6 +99,8 @@ pub fn router(state: AppState) -> Router {
                 }
             }),
         );
+    // The REST v2 facade over AquaCIS (`/api/v2/aquasis/…`) and its OpenAPI document.
+    r = r.merge(crate::aquasis_api::router());
     if state.dev_mode {
         r = r
             .route("/dev/outbox", get(dev_outbox))
@@ -270,6 +272,7 @@ async fn dev_simulators(State(st): State<AppState>) -> Response {
     axum::Json(serde_json::json!({
         "conekta": st.payments.conekta.as_ref().map(|c| c.base_url().to_string()),
         "stp": st.payments.stp.as_ref().map(|c| c.base_url().to_string()),
+        "aquacis": st.legacy.as_ref().map(|b| b.client().base_url().to_string()),
     }))
     .into_response()
 }

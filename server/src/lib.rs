@@ -1,12 +1,14 @@
 //! The `supra` server: wires configuration, database, engines and the Leptos app
 //! into one axum router. Handlers here are thin; the work happens in the crates.
 
+pub mod aquasis_api;
 pub mod bench;
 pub mod config;
 mod demo;
 pub mod fiscal;
 mod http;
 pub mod ingest;
+pub mod legacy_rt;
 pub mod mqtt;
 pub mod outbox;
 pub mod payments_rt;
@@ -30,6 +32,8 @@ pub struct Server {
     /// The payment simulators started for development (no provider configured):
     /// `serve` points their webhooks at this server.
     pub dev_sims: Option<payments_rt::DevSims>,
+    /// The AquaCIS simulator started for development (no `AQUACIS_URL`).
+    pub aquacis_sim: Option<Arc<sim::aquacis::AquacisSim>>,
 }
 
 /// Connect, migrate, seed the demo utility on first start (development), and build
@@ -70,6 +74,7 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
     let leptos_options = leptos_options(&config)?;
     let fiscal = Arc::new(fiscal::runtime(&config, &db, &tenants).await);
     let (providers, dev_sims) = payments_rt::runtime(&config).await;
+    let legacy = legacy_rt::runtime(&config, &db, default_tenant).await?;
     let state = AppState {
         leptos_options,
         auth: auth::Auth {
@@ -88,12 +93,14 @@ pub async fn prepare(config: Config) -> anyhow::Result<(Server, Option<Vec<Strin
         fiscal,
         payments: Arc::new(providers),
         anomalies: config.ingest.settings(),
+        legacy: legacy.as_ref().map(|(b, _)| b.clone()),
     };
     Ok((
         Server {
             state,
             config,
             dev_sims,
+            aquacis_sim: legacy.and_then(|(_, sim)| sim),
         },
         demo,
     ))
@@ -313,10 +320,13 @@ pub async fn serve(
     let dispatcher = tokio::spawn(outbox::run(
         server.state.db.clone(),
         tenants,
-        server.config.mode,
-        server.config.billing_settings(),
-        server.state.fiscal.clone(),
-        server.state.payments.clone(),
+        outbox::Deliverers {
+            mode: server.config.mode,
+            billing: server.config.billing_settings(),
+            fiscal: server.state.fiscal.clone(),
+            payments: server.state.payments.clone(),
+            legacy: server.state.legacy.clone(),
+        },
         rx.clone(),
     ));
     let db = server.state.db.clone();
@@ -335,6 +345,23 @@ pub async fn serve(
             all,
             server.config.ingest.settings(),
             std::time::Duration::from_secs(every * 60),
+            rx.clone(),
+        )));
+    }
+    if let (Some(b), Ok(hour)) = (
+        server.state.legacy.clone(),
+        u32::try_from(server.config.legacy.sync_hour),
+    ) {
+        workers.push(tokio::spawn(legacy_rt::sync_loop(
+            db.clone(),
+            server
+                .state
+                .tenants
+                .iter()
+                .map(|t| TenantId(t.id))
+                .collect(),
+            b,
+            hour,
             rx.clone(),
         )));
     }

@@ -64,6 +64,12 @@ enum Command {
         #[command(subcommand)]
         command: IngestCommand,
     },
+    /// The bridge to AquaCIS (needs AQUACIS_URL, AQUACIS_USERNAME, AQUACIS_PASSWORD):
+    /// nightly sync by hand, source-of-truth switches, dead letters.
+    Legacy {
+        #[command(subcommand)]
+        command: LegacyCommand,
+    },
     /// Simulators of external providers, speaking their real wire formats.
     Sim {
         #[command(subcommand)]
@@ -73,6 +79,37 @@ enum Command {
     Bench {
         #[command(subcommand)]
         command: server::bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LegacyCommand {
+    /// Import what changed in AquaCIS since the last sync and reconcile; prints the report.
+    Sync {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Where a domain's truth lives: contratos, lecturas, deuda, ordenes, pagos,
+    /// datos_cliente; reads from supra|legado, writes to supra|legado|ambos.
+    Domain {
+        domain: String,
+        #[arg(long)]
+        reads: String,
+        #[arg(long)]
+        writes: String,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// The switches, the queue towards AquaCIS and its dead letters.
+    Status {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Send a dead letter again.
+    Replay {
+        id: i64,
+        #[arg(long)]
+        tenant: Option<String>,
     },
 }
 
@@ -214,6 +251,20 @@ enum SimCommand {
         listen: String,
         #[arg(long)]
         webhook: Option<String>,
+    },
+    /// The AquaCIS simulator: the legacy CIS's SOAP services with their known defects
+    /// and fault injection under /sim/ (point AQUACIS_URL at it).
+    Aquacis {
+        #[arg(long, default_value = "127.0.0.1:8094")]
+        listen: String,
+        #[arg(long, env = "AQUACIS_USERNAME", default_value = "supra")]
+        username: String,
+        #[arg(long, env = "AQUACIS_PASSWORD", default_value = "aquacis-demo-2026")]
+        password: String,
+        /// Load the configured tenant's contracts, meters, invoices and readings from
+        /// the database (DATABASE_URL / --config); otherwise start empty.
+        #[arg(long)]
+        seed_db: bool,
     },
 }
 
@@ -439,10 +490,119 @@ async fn main() -> anyhow::Result<()> {
             axum::serve(listener, server::sim::stp::router(sim)).await?;
             Ok(())
         }
+        Command::Sim {
+            command:
+                SimCommand::Aquacis {
+                    listen,
+                    username,
+                    password,
+                    seed_db,
+                },
+        } => {
+            let sim = server::sim::aquacis::AquacisSim::new(&username, &password);
+            if seed_db {
+                let (db, tenant) = server::open_tenant(&config, None).await?;
+                let n = sim
+                    .seed_from_db(&db, tenant)
+                    .await
+                    .context("loading the simulator from the database")?;
+                db.close().await;
+                println!(
+                    "AquaCIS simulator: {n} contracts of tenant '{}' loaded",
+                    config.tenant
+                );
+            }
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!(
+                "AquaCIS simulator (SOAP) on http://{}/Comercial/services/…",
+                listener.local_addr()?
+            );
+            axum::serve(listener, server::sim::aquacis::router(sim)).await?;
+            Ok(())
+        }
         Command::Payments { command } => payments_command(&config, command).await,
         Command::Ingest { command } => ingest_command(&config, command).await,
+        Command::Legacy { command } => legacy_command(&config, command).await,
         Command::Bench { command } => server::bench::run(&config, command).await,
     }
+}
+
+async fn legacy_command(config: &Config, command: LegacyCommand) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let bridge = || -> anyhow::Result<bridge::Bridge> {
+        let url = std::env::var("AQUACIS_URL").map_err(|_| {
+            anyhow::anyhow!("set AQUACIS_URL (and AQUACIS_USERNAME, AQUACIS_PASSWORD)")
+        })?;
+        config.legacy.bridge(
+            &url,
+            &std::env::var("AQUACIS_USERNAME").unwrap_or_default(),
+            &std::env::var("AQUACIS_PASSWORD").unwrap_or_default(),
+        )
+    };
+    match command {
+        LegacyCommand::Sync { tenant } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let b = bridge()?;
+            let r = bridge::sync::run(&db, t, &b, now).await?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            println!(
+                "legacy sync: {} changed contracts, {} imported, {} quarantined, {} readings; {} balances differ",
+                r.seen, r.imported, r.quarantined, r.readings, r.reconciliation.balances_different
+            );
+        }
+        LegacyCommand::Domain {
+            domain,
+            reads,
+            writes,
+            tenant,
+        } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            let d = bridge::Domain::parse(&domain)?;
+            bridge::settings::set(
+                &db,
+                t,
+                d,
+                bridge::ReadFrom::parse(&reads)?,
+                bridge::WriteTo::parse(&writes)?,
+                None,
+                now,
+            )
+            .await?;
+            println!("{}: reads from {reads}, writes to {writes}", d.as_str());
+        }
+        LegacyCommand::Status { tenant } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            for s in bridge::settings::all(&db, t).await? {
+                println!(
+                    "{:<14} reads {:<7} writes {}",
+                    s.domain.as_str(),
+                    s.reads.as_str(),
+                    s.writes.as_str()
+                );
+            }
+            let mut tx = db.read(t).await?;
+            let (waiting, dead) = db::repo::outbox_depth(&mut tx, bridge::KIND_PREFIX).await?;
+            println!("towards AquaCIS: {waiting} waiting, {dead} dead letters");
+            for d in db::repo::outbox_dead_letters(&mut tx, bridge::KIND_PREFIX, 50).await? {
+                println!(
+                    "  #{} {} attempts {}: {}",
+                    d.id,
+                    d.kind,
+                    d.attempts,
+                    d.last_error.unwrap_or_default()
+                );
+            }
+        }
+        LegacyCommand::Replay { id, tenant } => {
+            let (db, t) = server::open_tenant(config, tenant.as_deref()).await?;
+            anyhow::ensure!(
+                bridge::replay(&db, t, id, None, now).await?,
+                "#{id} is not a dead letter"
+            );
+            println!("#{id} queued again");
+        }
+    }
+    Ok(())
 }
 
 async fn ingest_command(config: &Config, command: IngestCommand) -> anyhow::Result<()> {

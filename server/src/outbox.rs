@@ -16,19 +16,26 @@ use crate::config::Mode;
 /// Rows taken per tick.
 const BATCH: i64 = 100;
 
+/// What the dispatcher hands each kind of row to.
+pub struct Deliverers {
+    pub mode: Mode,
+    pub billing: invoicing::Settings,
+    pub fiscal: std::sync::Arc<invoicing::fiscal::Runtime>,
+    pub payments: std::sync::Arc<invoicing::orders::Providers>,
+    /// The AquaCIS bridge, when there is one (`legacy.*` rows wait otherwise).
+    pub legacy: Option<std::sync::Arc<bridge::Bridge>>,
+}
+
 pub async fn run(
     db: Db,
     tenants: Vec<TenantId>,
-    mode: Mode,
-    billing: invoicing::Settings,
-    fiscal: std::sync::Arc<invoicing::fiscal::Runtime>,
-    payments: std::sync::Arc<invoicing::orders::Providers>,
+    d: Deliverers,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut scheduled: Option<std::time::Instant> = None;
     loop {
         // Once an hour: queue yesterday's reconciliation (idempotent per day).
-        if (payments.conekta.is_some() || payments.stp.is_some())
+        if (d.payments.conekta.is_some() || d.payments.stp.is_some())
             && scheduled.is_none_or(|t| t.elapsed() > Duration::from_secs(3600))
         {
             for t in &tenants {
@@ -42,7 +49,7 @@ pub async fn run(
         }
         let mut busy = false;
         for t in &tenants {
-            match tick(&db, *t, mode, &billing, &fiscal, &payments).await {
+            match tick(&db, *t, &d).await {
                 Ok(n) => busy |= n >= BATCH as usize,
                 Err(e) => tracing::warn!(error = %e, tenant = %t, "outbox tick failed"),
             }
@@ -62,20 +69,38 @@ pub async fn run(
 }
 
 /// Deliver what is due for one tenant. Returns how many rows were handled.
-pub async fn tick(
-    db: &Db,
-    tenant: TenantId,
-    mode: Mode,
-    billing: &invoicing::Settings,
-    fiscal: &invoicing::fiscal::Runtime,
-    payments: &invoicing::orders::Providers,
-) -> db::Result<usize> {
+pub async fn tick(db: &Db, tenant: TenantId, d: &Deliverers) -> db::Result<usize> {
+    let (mode, billing, fiscal, payments) = (d.mode, &d.billing, &*d.fiscal, &*d.payments);
+    let legacy = d.legacy.as_deref();
     let now = Utc::now();
     let mut tx = db.read(tenant).await?;
     let due = repo::outbox_due(&mut tx, now, BATCH).await?;
     drop(tx);
     let n = due.len();
     for item in due {
+        // AquaCIS effects: the bridge sends each exactly once and records the outcome
+        // (delivered, retry later, or a dead letter). Without a bridge they wait.
+        if item.kind.starts_with(bridge::KIND_PREFIX) {
+            match legacy {
+                Some(b) => match bridge::deliver(db, tenant, b, &item, Utc::now()).await {
+                    Ok(_) => {}
+                    Err(bridge::Error::Db(e)) => return Err(e),
+                    Err(e) => tracing::warn!(kind = %item.kind, error = %e, "AquaCIS effect"),
+                },
+                None => {
+                    let mut tx = db.write(tenant).await?;
+                    repo::outbox_failed(
+                        &mut tx,
+                        item.id,
+                        "no hay conexión con AquaCIS configurada (AQUACIS_URL)",
+                        now + chrono::Duration::minutes(5),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
+            }
+            continue;
+        }
         // Engine-driven kinds: each step is idempotent (driven by stored state and
         // unique keys), so a crash between the work and marking the row delivered only
         // repeats a no-op.

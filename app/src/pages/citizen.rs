@@ -279,6 +279,21 @@ pub fn DashboardView(
                 " "
                 <span>{if d.owes { "por pagar" } else if d.credit { "a tu favor" } else { "sin adeudo" }}</span>
             </p>
+            {d.legacy_balance.clone().map(|l| if l.unavailable {
+                view! {
+                    <p class="notice stale" role="status">
+                        "No pudimos consultar el sistema comercial. Este es el saldo registrado en SUPRA y puede no incluir movimientos recientes."
+                    </p>
+                }.into_any()
+            } else if l.stale {
+                view! {
+                    <p class="notice stale" role="status">
+                        {format!("No pudimos consultar el sistema comercial. Saldo al {}; puede no incluir pagos recientes.", l.as_of)}
+                    </p>
+                }.into_any()
+            } else {
+                view! { <p class="small">{format!("Saldo del sistema comercial al {}.", l.as_of)}</p> }.into_any()
+            })}
             <p class="actions">
                 <a class="button primary" href="/cuenta/pagar">"Pagar"</a>
                 " "

@@ -65,6 +65,9 @@ pub(crate) fn StaffBar() -> impl IntoView {
                                 <StaffLink href="/personal/lecturas" label="Lecturas"/>
                                 <StaffLink href="/personal/anomalias" label="Anomalías"/>
                             })}
+                            {m.can_see_legacy.then(|| view! {
+                                <StaffLink href="/personal/legado" label="AquaCIS"/>
+                            })}
                             <span class="who">{m.name}" · "{m.role}</span>
                             <ActionForm action=logout attr:class="inline"><button type="submit">"Salir"</button></ActionForm>
                         </nav>

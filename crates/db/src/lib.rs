@@ -20,6 +20,8 @@ pub mod cfdi;
 pub mod consumption;
 pub mod domiciliacion;
 mod error;
+pub mod legacy;
+pub mod legacy_sim;
 pub mod metering;
 pub mod models;
 pub mod payments;

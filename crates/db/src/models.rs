@@ -153,6 +153,10 @@ pub struct OutboxItem {
     pub attempts: i32,
     pub delivered_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// A dead letter since then: not retried until staff replay it.
+    pub dead_at: Option<DateTime<Utc>>,
+    /// A non-idempotent effect went out then; its outcome is unknown until delivered.
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, FromRow)]

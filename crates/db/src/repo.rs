@@ -626,7 +626,8 @@ pub async fn enqueue(
 }
 
 const OUTBOX_COLS: &str =
-    "id, kind, dedupe_key, payload, created_at, attempts, delivered_at, last_error";
+    "id, kind, dedupe_key, payload, created_at, attempts, delivered_at, last_error,
+    dead_at, sent_at";
 
 pub async fn outbox_due(
     tx: &mut Scoped,
@@ -635,8 +636,8 @@ pub async fn outbox_due(
 ) -> Result<Vec<OutboxItem>> {
     let t = tx.tenant().0;
     let sql = format!(
-        "SELECT {OUTBOX_COLS} FROM outbox WHERE tenant_id = $1 AND delivered_at IS NULL AND available_at <= $2
-         ORDER BY id LIMIT $3"
+        "SELECT {OUTBOX_COLS} FROM outbox WHERE tenant_id = $1 AND delivered_at IS NULL AND dead_at IS NULL
+         AND available_at <= $2 ORDER BY id LIMIT $3"
     );
     Ok(on!(tx, |c| sqlx::query_as(&sql)
         .bind(t)
@@ -706,6 +707,133 @@ pub async fn outbox_failed(
         .await
         .map(|_| ())?);
     Ok(())
+}
+
+/// Claim a due row for `lease`: true for exactly one caller (a compare-and-set on
+/// `available_at`), so two dispatchers never work on the same row at once.
+pub async fn outbox_claim(
+    tx: &mut Scoped,
+    id: i64,
+    now: DateTime<Utc>,
+    lease: chrono::Duration,
+) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE outbox SET available_at = $4
+        WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL AND dead_at IS NULL
+          AND available_at <= $3";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .bind(now + lease)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// A non-idempotent effect is about to go out: from now on its outcome is unknown
+/// until it is marked delivered, and a later attempt must check before sending again.
+pub async fn outbox_sending(tx: &mut Scoped, id: i64, now: DateTime<Utc>) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE outbox SET sent_at = $3
+        WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Try again later without counting an attempt (nothing was attempted: e.g. the
+/// provider's circuit breaker is open).
+pub async fn outbox_postpone(
+    tx: &mut Scoped,
+    id: i64,
+    error: &str,
+    retry_at: DateTime<Utc>,
+) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE outbox SET last_error = $3, available_at = $4
+        WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(error)
+        .bind(retry_at)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Give up on a row until staff replay it (a dead letter).
+pub async fn outbox_dead(tx: &mut Scoped, id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE outbox SET attempts = attempts + 1, last_error = $3, dead_at = $4
+        WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL";
+    on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(error)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())?);
+    Ok(())
+}
+
+/// Dead letters whose kind starts with `kind_prefix`, newest first.
+pub async fn outbox_dead_letters(
+    tx: &mut Scoped,
+    kind_prefix: &str,
+    limit: i64,
+) -> Result<Vec<OutboxItem>> {
+    let t = tx.tenant().0;
+    let sql = format!(
+        "SELECT {OUTBOX_COLS} FROM outbox WHERE tenant_id = $1 AND kind LIKE $2
+         AND delivered_at IS NULL AND dead_at IS NOT NULL ORDER BY dead_at DESC, id DESC LIMIT $3"
+    );
+    Ok(on!(tx, |c| sqlx::query_as(&sql)
+        .bind(t)
+        .bind(format!("{kind_prefix}%"))
+        .bind(limit)
+        .fetch_all(c)
+        .await?))
+}
+
+/// Put a dead letter back in the queue, due now, with its attempts counted afresh
+/// (`sent_at` is kept: a replay still checks before sending again). False if the row
+/// is not a dead letter.
+pub async fn outbox_replay(tx: &mut Scoped, id: i64, now: DateTime<Utc>) -> Result<bool> {
+    let t = tx.tenant().0;
+    const SQL: &str = "UPDATE outbox SET dead_at = NULL, attempts = 0, available_at = $3
+        WHERE tenant_id = $1 AND id = $2 AND delivered_at IS NULL AND dead_at IS NOT NULL";
+    let n = on!(tx, |c| sqlx::query(SQL)
+        .bind(t)
+        .bind(id)
+        .bind(now)
+        .execute(c)
+        .await?
+        .rows_affected());
+    Ok(n == 1)
+}
+
+/// Undelivered rows of a kind prefix: (waiting, dead).
+pub async fn outbox_depth(tx: &mut Scoped, kind_prefix: &str) -> Result<(i64, i64)> {
+    let t = tx.tenant().0;
+    const SQL: &str = "SELECT
+            CAST(COALESCE(SUM(CASE WHEN dead_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT),
+            CAST(COALESCE(SUM(CASE WHEN dead_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT)
+        FROM outbox WHERE tenant_id = $1 AND kind LIKE $2 AND delivered_at IS NULL";
+    Ok(on!(tx, |c| sqlx::query_as(SQL)
+        .bind(t)
+        .bind(format!("{kind_prefix}%"))
+        .fetch_one(c)
+        .await?))
 }
 
 impl TenantId {

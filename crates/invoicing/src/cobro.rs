@@ -276,6 +276,7 @@ async fn post(
         )
         .await?;
     }
+    notify_legacy(tx, account, p, entry, paid_on, now).await?;
     Ok((entry, allocation))
 }
 
@@ -517,4 +518,37 @@ pub fn from_stp_abono<'a>(
         payload,
         cash_session_id: None,
     }
+}
+
+/// While AquaCIS still keeps the debt, it must hear of every payment SUPRA applies:
+/// when the `pagos` domain writes to legacy, an `avisarPago` goes into the outbox in
+/// the payment's own transaction, keyed by the ledger entry (once per payment). The
+/// bridge (`bridge::deliver`) sends it exactly once.
+async fn notify_legacy(
+    tx: &mut db::Scoped,
+    account: &db::models::AccountRow,
+    p: &Posting<'_>,
+    entry: i64,
+    paid_on: chrono::NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    if !db::legacy::writes_to_legacy(tx, "pagos").await? {
+        return Ok(());
+    }
+    let notice = serde_json::json!({
+        "numContrato": account.number,
+        "importe": domain::Money::from_centavos(p.amount_centavos).amount().to_string(),
+        "fechaPago": paid_on.to_string(),
+        "formaPago": p.forma_pago,
+        "referenciaExterna": format!("SUPRA-{entry}"),
+    });
+    db::repo::enqueue(
+        tx,
+        db::legacy::AVISAR_PAGO,
+        &format!("{}:{entry}", db::legacy::AVISAR_PAGO),
+        &notice,
+        now,
+    )
+    .await?;
+    Ok(())
 }

@@ -699,6 +699,31 @@ pub async fn review(
             )
             .await?,
         );
+        // While AquaCIS dispatches the crews, the order is also created there (through
+        // the outbox, in this transaction; `bridge::deliver` sends it once).
+        if let Some(id) = order
+            && db::legacy::writes_to_legacy(&mut tx, "ordenes").await?
+        {
+            let serial = db::metering::registers_by_id(&mut tx, &[a.meter_id])
+                .await?
+                .into_iter()
+                .next()
+                .map(|m| m.serial)
+                .unwrap_or_default();
+            db::repo::enqueue(
+                &mut tx,
+                db::legacy::CREAR_OT,
+                &format!("{}:{id}", db::legacy::CREAR_OT),
+                &serde_json::json!({
+                    "numero_serie": serial,
+                    "tipo": kind,
+                    "descripcion": a.detail,
+                    "referencia": format!("SUPRA-OT-{id}"),
+                }),
+                now,
+            )
+            .await?;
+        }
     }
     tx.commit().await?;
     Ok(order)

@@ -211,6 +211,27 @@ pub async fn submit(
         now,
     )
     .await?;
+    // While AquaCIS bills from its own readings, it gets the customer's reading too
+    // (`solicitudIntroduccionLectura`, through the outbox, once per self-read).
+    if matches!(outcome.first(), Some(Outcome::Accepted { .. }))
+        && db::legacy::writes_to_legacy(&mut tx, "lecturas").await?
+        && let Some(number) = db::repo::account_by_id(&mut tx, s.contract_id)
+            .await?
+            .map(|a| a.number)
+    {
+        db::repo::enqueue(
+            &mut tx,
+            db::legacy::LECTURA,
+            &format!("{}:{id}", db::legacy::LECTURA),
+            &serde_json::json!({
+                "numContrato": number,
+                "lectura": litres / 1000,
+                "fecha": at.with_timezone(&record::ZONE).date_naive().to_string(),
+            }),
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Receipt {
         id,

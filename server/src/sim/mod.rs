@@ -1,3 +1,4 @@
+pub mod aquacis;
 pub mod conekta;
 pub mod pac;
 pub mod stp;

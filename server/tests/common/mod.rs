@@ -264,6 +264,10 @@ pub struct TestApp {
     /// The server's payment providers (its Conekta client), for tests that create
     /// references through the engine.
     pub payment_providers: std::sync::Arc<invoicing::orders::Providers>,
+    /// The development AquaCIS simulator the server started, seeded from the demo.
+    pub aquacis_sim: Option<std::sync::Arc<server::sim::aquacis::AquacisSim>>,
+    /// The server's AquaCIS bridge (its client, cache and settings).
+    pub legacy: Option<std::sync::Arc<bridge::Bridge>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     // Last: the database is dropped after the server has stopped.
@@ -339,6 +343,8 @@ where
     let conekta_sim = srv.dev_sims.as_ref().map(|d| d.conekta_url.clone());
     let payment_providers = srv.state.payments.clone();
     let stp_sim = srv.dev_sims.as_ref().map(|d| d.stp_url.clone());
+    let aquacis_sim = srv.aquacis_sim.clone();
+    let legacy = srv.state.legacy.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -364,6 +370,8 @@ where
         conekta_sim,
         stp_sim,
         payment_providers,
+        aquacis_sim,
+        legacy,
         stop: Some(tx),
         handle: Some(handle),
         test_db: Some(test_db),
