@@ -13,7 +13,9 @@ test('staff register a mandate and generate the month’s batch file', async ({ 
   await checkA11y(page, 'direct debit page');
 
   const contract = requireEnv('SUPRA_E2E_CONTRACT2');
-  const today = new Date().toISOString().slice(0, 10);
+  // The utility's today (Querétaro), not UTC's: after 18:00 there UTC is already tomorrow,
+  // and a signing date in the future is refused.
+  const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Mexico_City' }).format(new Date());
   await page.getByLabel('Número de contrato').fill(contract);
   await page.getByLabel('Titular de la cuenta').fill('María Hernández');
   await page.getByLabel('Monto máximo por cargo (pesos)').fill('800');
